@@ -1,0 +1,245 @@
+"""The `judge` command line: parse, call one library function, render. Errors are rendered in main()."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from .errors import JudgeError, WorkFailedError
+
+app = typer.Typer(
+    name="judge",
+    help="Bilingual (Russian/English) LLM-as-judge: generate answers from local models, grade them "
+    "with rubric files, and report which model to run.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals can hold API keys
+    add_completion=False,
+)
+dataset_app = typer.Typer(help="Validate, summarise and import prompt datasets (JSONL).", no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Path to judge.toml.", envvar="JUDGE_CONFIG")]
+ModelsOpt = Annotated[Optional[str], typer.Option("--models", "-m", help="Comma-separated model names (default: all).")]
+DatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", "-d", help="Dataset JSONL (default: from the config).")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+
+
+def _names(s: str | None) -> list[str] | None:
+    return [x.strip() for x in s.split(",") if x.strip()] if s else None
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TextColumn("[red]{task.fields[errors]}"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=not enabled, transient=False,
+    )
+
+
+@app.command()
+def generate(
+    config: ConfigOpt = Path("judge.toml"),
+    models: ModelsOpt = None,
+    dataset: DatasetOpt = None,
+    limit: Annotated[Optional[int], typer.Option(help="Use only the first N prompts.", min=1)] = None,
+    samples: Annotated[int, typer.Option(help="Answers per model and prompt.", min=1)] = 1,
+    concurrency: Annotated[Optional[int], typer.Option(help="Requests in flight per endpoint (overrides the config).", min=1)] = None,
+    retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Call again the items stored as errors.")] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Ask every model every prompt of the dataset; store answers, reasoning, usage and latency.
+
+    Resumable: stored answers are never requested again, so a killed run continues where it stopped.
+
+    Example: judge generate --models qwen3-30b-a3b,gpt-oss-120b --limit 20
+    """
+    from .config import load_config
+    from .generate import generate as run
+
+    cfg = load_config(config)
+    import time
+
+    t0 = time.monotonic()
+    with _progress(progress and sys.stderr.isatty()) as bar:
+        task = bar.add_task("generate", total=None, rate="", errors="")
+        counts = {"done": 0, "err": 0}
+
+        def on_plan(n: int) -> None:
+            bar.update(task, total=n)
+
+        def on_done(model: str, ok: bool) -> None:
+            counts["done"] += 1
+            counts["err"] += 0 if ok else 1
+            rate = counts["done"] / max(time.monotonic() - t0, 1e-9)
+            bar.update(task, advance=1, rate=f"{rate:.1f}/s", errors=f"{counts['err']} errors" if counts["err"] else "")
+
+        s = run(cfg, models=_names(models), dataset=dataset, limit=limit, samples=samples, concurrency=concurrency,
+                retry_errors=retry_errors, argv=sys.argv[1:], on_plan=on_plan, on_done=on_done)
+    err.print(f"generate: {s.ok} answers, {s.errors} errors, {s.skipped} already stored (run {s.run_id})")
+    if s.errors:
+        raise WorkFailedError(f"{s.errors} items failed after retries; they are stored as errors",
+                              hints=["see them with: judge sql \"SELECT model, prompt_id, error FROM answers WHERE error IS NOT NULL\"",
+                                     "call them again with: judge generate --retry-errors"])
+
+
+@app.command()
+def status(
+    config: ConfigOpt = Path("judge.toml"),
+    models: ModelsOpt = None,
+    dataset: DatasetOpt = None,
+    samples: Annotated[int, typer.Option(min=1, help="Samples per prompt to count against.")] = 1,
+    format: FormatOpt = "table",
+) -> None:
+    """Done / failed / pending generations per model, against the dataset.
+
+    Example: judge status --format markdown
+    """
+    from .config import load_config
+    from .generate import status as run
+    from .render import render_rows
+
+    rows = run(load_config(config), dataset=dataset, samples=samples, models=_names(models))
+    cols = ["model", "done", "failed", "pending", "total", "variant"]
+    render_rows(cols, [tuple(r[c] for c in cols) for r in rows], format, out, title="generation status")  # type: ignore[arg-type]
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL over the views answers, scores, pairwise and the tables.")],
+    config: ConfigOpt = Path("judge.toml"),
+    db: Annotated[Optional[Path], typer.Option(help="DuckDB file (default: from the config).")] = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Run a read-only SQL query against the store (writes are refused).
+
+    Example: judge sql "SELECT model, lang, avg(score) FROM scores GROUP BY ALL" --format csv
+    """
+    from .render import render_rows
+    from .store import Store
+
+    if db is None:
+        from .config import load_config
+
+        db = load_config(config).db_path
+    store = Store.open_readonly(db)
+    try:
+        cols, rows = store.query(query)
+    finally:
+        store.close()
+    render_rows(cols, rows, format, out)  # type: ignore[arg-type]
+
+
+@dataset_app.command("check")
+def dataset_check(files: Annotated[list[Path], typer.Argument(help="JSONL files to validate.")]) -> None:
+    """Validate datasets: JSON, known fields and types, unique ids, pairs, languages.
+
+    Each problem is printed as file:line: field: message; exit code 2 if any.
+
+    Example: judge dataset check datasets/seed.jsonl
+    """
+    from .dataset import load_items
+    from .errors import DatasetError
+
+    problems: list[str] = []
+    for f in files:
+        try:
+            items = load_items(f)
+            out.print(f"{f}: {len(items)} items OK")
+        except DatasetError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise DatasetError(problems)
+
+
+@dataset_app.command("stats")
+def dataset_stats(
+    file: Annotated[Path, typer.Argument(help="Dataset JSONL.")],
+    format: FormatOpt = "table",
+) -> None:
+    """Counts by language, category, difficulty; checkable and paired items.
+
+    Example: judge dataset stats datasets/seed.jsonl
+    """
+    from .dataset import dataset_stats as stats, load_items
+    from .render import render_rows
+
+    st = stats(load_items(file))
+    if format == "json":
+        out.print_json(json.dumps(st, ensure_ascii=False))
+        return
+    rows = [(k, v) for k, v in st.items() if not isinstance(v, dict)]
+    render_rows(["measure", "value"], rows, format, out, title=str(file))  # type: ignore[arg-type]
+    for key in ("by_lang", "tasks_by_category", "by_category", "by_difficulty", "by_answer_type"):
+        render_rows([key, "count"], list(st[key].items()), format, out)  # type: ignore[arg-type]
+
+
+@dataset_app.command("import")
+def dataset_import(
+    file: Annotated[Path, typer.Argument(help="The file to import.")],
+    format: Annotated[str, typer.Option("--format", help="mtbench or arena-hard.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Where to write our JSONL.")],
+    lang: Annotated[str, typer.Option(help="Language of the imported prompts (ru or en).")] = "en",
+) -> None:
+    """Convert an MT-Bench question.jsonl or Arena-Hard question file into our JSONL format.
+
+    Example: judge dataset import --format mtbench question.jsonl --out datasets/mtbench.jsonl
+    """
+    from . import importers
+    from .errors import DatasetError
+
+    if format == "mtbench":
+        items = importers.import_mtbench(file, lang=lang)
+    elif format in ("arena-hard", "arena_hard", "arenahard"):
+        items = importers.import_arena_hard(file, lang=lang)
+    else:
+        raise DatasetError([f"--format: unknown format {format!r} (known: mtbench, arena-hard)"])
+    importers.write_jsonl(items, out_file)
+    out.print(f"wrote {len(items)} items to {out_file}")
+
+
+def _render_error(e: JudgeError) -> None:
+    err.print("[bold red]Error:[/]", e.message, highlight=False, soft_wrap=True)
+    for h in e.hints:
+        err.print(f"  hint: {h}", highlight=False, soft_wrap=True)
+
+
+def main() -> None:
+    """Entry point: the one place where errors become messages and exit codes."""
+    if os.environ.get("JUDGE_DEBUG") == "1":
+        app()
+        return
+    try:
+        app(standalone_mode=False)
+    except JudgeError as e:
+        _render_error(e)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted: finished work is stored; run the same command again to resume")
+        sys.exit(130)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as e:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(2)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""judge.toml -> Pydantic models. Paths resolve against the config file's folder; keys stay in the env."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError, EndpointError, problem
+
+DEFAULT_CONFIG = "judge.toml"
+NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.:@+\-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenParams(Strict):
+    """Parameters sent to chat.completions. Server-specific ones (top_k, min_p, ...) go in extra_body."""
+
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    max_tokens: int | None = Field(default=None, gt=0)
+    max_completion_tokens: int | None = Field(default=None, gt=0)
+    seed: int | None = None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high"] | None = None
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    stop: list[str] | str | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+
+    def request_kwargs(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class ServeSpec(Strict):
+    """How `judge serve` starts this model's server (optional)."""
+
+    engine: Literal["vllm", "llamacpp"]
+    model: str
+    """HF repo id or local folder for vLLM; a GGUF path or `embedded:smollm2|qwen2.5-0.5b` for llama.cpp."""
+    args: list[str] = Field(default_factory=list)
+    family: Literal["auto", "gpt-oss", "qwen3", "qwen3-thinking", "plain"] = "auto"
+    port: int | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class ModelConfig(Strict):
+    """One contestant (or judge) endpoint. The same endpoint under several names = variants."""
+
+    name: str = Field(pattern=NAME_RE)
+    base_url: str | list[str]
+    """One URL, or several replicas of the same model served behind separate URLs (load balanced)."""
+    model: str
+    """The model id sent to the endpoint."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the API key (never the key itself)."""
+    params: GenParams = Field(default_factory=GenParams)
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    system_prompt: str | None = None
+    concurrency: int = Field(default=8, ge=1, le=4096)
+    """Maximum requests in flight per base_url."""
+    timeout: float = Field(default=600.0, gt=0)
+    """Seconds per request (the SDK default is 600)."""
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    instructor_mode: Literal["json_schema", "tools", "json", "md_json"] = "json_schema"
+    """How the judge asks this endpoint for structured output (json_schema works on vLLM and llama.cpp)."""
+    quantization: str | None = None
+    params_total: str | None = None
+    params_active: str | None = None
+    base_model: str | None = None
+    """Variants of one base model (precision, effort, thinking) share this; the report compares them."""
+    tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    serve: ServeSpec | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _urls(cls, v: str | list[str]) -> str | list[str]:
+        urls = [v] if isinstance(v, str) else v
+        if not urls:
+            raise ValueError("at least one base_url")
+        for u in urls:
+            if not re.match(r"^https?://[^\s/]+", u):
+                raise ValueError(f"not an http(s) URL: {u!r}")
+        return v
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", v):
+            raise ValueError("api_key_env is the NAME of an environment variable, e.g. VLLM_API_KEY (not the key)")
+        return v
+
+    @property
+    def urls(self) -> list[str]:
+        return [self.base_url] if isinstance(self.base_url, str) else list(self.base_url)
+
+    def api_key(self) -> str:
+        """The key from the environment; servers without auth get a placeholder."""
+        if self.api_key_env is None:
+            return os.environ.get("JUDGE_DEFAULT_API_KEY", "sk-no-key")
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise EndpointError(
+                f"model {self.name!r}: environment variable {self.api_key_env} is not set",
+                hints=[f"export {self.api_key_env}=..."],
+            )
+        return key
+
+    def identity(self) -> dict[str, Any]:
+        """What determines an answer (besides the prompt and sample): hashed into the work key.
+
+        The URL, concurrency, timeout and metadata are left out: moving a model to another port or
+        relabelling it must not make its answers stale.
+        """
+        return {
+            "model": self.model,
+            "params": self.params.request_kwargs(),
+            "extra_body": self.extra_body,
+            "system_prompt": self.system_prompt,
+        }
+
+    def variant(self) -> str:
+        return stable_hash(self.identity())
+
+
+class JudgeConfig(Strict):
+    model: str | ModelConfig = "judge"
+    """A [[models]] name, or an endpoint table of its own."""
+    rubrics: list[str] = Field(default_factory=lambda: ["rubrics/reasoning_depth.yaml", "rubrics/russian_fluency.yaml"])
+    mode: Literal["single", "pairwise", "both"] = "single"
+    prompts_dir: str | None = None
+    rationale_max_chars: int = Field(default=300, ge=20, le=4000)
+    logprobs: bool = True
+    """Ask for top logprobs to compute probability-weighted scores (ignored where unsupported)."""
+    concurrency: int | None = Field(default=None, ge=1)
+    checks: bool = True
+    """Run the deterministic checks (check:answer, check:language)."""
+
+
+class Config(Strict):
+    db: str = "judge.duckdb"
+    dataset: str = "datasets/seed.jsonl"
+    models: list[ModelConfig] = Field(default_factory=list)
+    judge: JudgeConfig | None = None
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        seen: set[str] = set()
+        for m in self.models:
+            if m.name in seen:
+                raise ValueError(f"duplicate model name {m.name!r}")
+            seen.add(m.name)
+        if self.judge is not None and isinstance(self.judge.model, str) and self.judge.model not in seen:
+            raise ValueError(f"judge.model {self.judge.model!r} is not a [[models]] name (known: {sorted(seen)})")
+        return self
+
+    def resolve(self, p: str | Path) -> Path:
+        p = Path(p)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def db_path(self) -> Path:
+        return self.resolve(self.db)
+
+    def select(self, names: list[str] | None) -> list[ModelConfig]:
+        if not names:
+            return list(self.models)
+        by = {m.name: m for m in self.models}
+        unknown = [n for n in names if n not in by]
+        if unknown:
+            raise ConfigError([f"--models: unknown model {u!r} (known: {', '.join(by) or 'none'})" for u in unknown])
+        return [by[n] for n in names]
+
+    def judge_model(self) -> ModelConfig:
+        if self.judge is None:
+            raise ConfigError([problem(self.path or DEFAULT_CONFIG, None, "judge", "no [judge] table in the config")])
+        if isinstance(self.judge.model, ModelConfig):
+            return self.judge.model
+        return next(m for m in self.models if m.name == self.judge.model)
+
+
+def stable_hash(obj: Any, prefix: str = "h1") -> str:
+    """A content hash tagged with its scheme, so a later change of scheme is detectable."""
+    data = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return f"{prefix}:" + hashlib.sha256(data.encode()).hexdigest()[:24]
+
+
+def _locate(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line of a validation error path in TOML text (tomllib keeps no positions)."""
+    lines = text.splitlines()
+    start, end = 0, len(lines)
+    i = 0
+    if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(loc[0], str):
+        header = re.compile(rf"^\s*\[\[\s*{re.escape(loc[0])}\s*\]\]")
+        hits = [n for n, ln in enumerate(lines) if header.match(ln)]
+        if loc[1] < len(hits):
+            start = hits[loc[1]]
+            nxt = [n for n, ln in enumerate(lines) if n > start and re.match(r"^\s*\[", ln)]
+            end = nxt[0] if nxt else len(lines)
+            i = 2
+    elif loc and isinstance(loc[0], str):
+        header = re.compile(rf"^\s*\[\s*{re.escape(loc[0])}\s*\]")
+        hits = [n for n, ln in enumerate(lines) if header.match(ln)]
+        if hits:
+            start = hits[0]
+            nxt = [n for n, ln in enumerate(lines) if n > start and re.match(r"^\s*\[", ln)]
+            end = nxt[0] if nxt else len(lines)
+            i = 1
+    found: int | None = start + 1 if i else None
+    for key in loc[i:]:
+        if not isinstance(key, str):
+            continue
+        pat = re.compile(rf"(^|[\s{{,])\"?{re.escape(key)}\"?\s*=")
+        for n in range(start, end):
+            if pat.search(lines[n]):
+                found, start = n + 1, n
+                break
+    return found
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read judge.toml; every problem becomes `file:line: field: message` in one ConfigError."""
+    path = Path(path or DEFAULT_CONFIG)
+    if not path.exists():
+        raise ConfigError(
+            [problem(path, None, None, "config file not found")],
+            hints=["create one with `judge init DIR`, or pass --config FILE"],
+        )
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as e:
+        raise ConfigError([problem(path, None, None, f"not UTF-8: {e.reason}")]) from e
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        line = int(m.group(1)) if m else None
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
+        raise ConfigError([problem(path, line, None, f"invalid TOML: {msg}")]) from e
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[") or "(top)"
+            problems.append(problem(path, _locate(text, loc), field, err["msg"]))
+        raise ConfigError(problems) from e
+    cfg.base_dir = path.resolve().parent
+    cfg.path = path
+    return cfg

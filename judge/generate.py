@@ -1,0 +1,262 @@
+"""The generator stage: plan the missing (model, prompt, sample) work, call the endpoints, store rows.
+
+The work key hashes what determines an answer (the model's identity and the exact messages and
+sample), so a rerun skips stored work and a changed parameter makes a new variant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .client import CallFailed, Completion, Endpoint, build_request, chat
+from .config import Config, ModelConfig, stable_hash
+from .dataset import Item, load_items
+from .store import Store, now
+
+FLUSH_EVERY = 64
+FLUSH_SECONDS = 1.0
+
+
+@dataclass
+class Work:
+    gen_id: str
+    model: ModelConfig
+    item: Item
+    prompt_key: str
+    sample: int
+    request: dict[str, Any]
+
+
+@dataclass
+class GenerateSummary:
+    run_id: str
+    planned: int = 0
+    skipped: int = 0
+    ok: int = 0
+    errors: int = 0
+    interrupted: bool = False
+    by_model: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def messages_for(model: ModelConfig, item: Item) -> list[dict[str, str]]:
+    system = "\n\n".join(s for s in (model.system_prompt, item.system) if s)
+    msgs = [{"role": "system", "content": system}] if system else []
+    msgs.append({"role": "user", "content": item.prompt})
+    return msgs
+
+
+def prompt_key(item: Item) -> str:
+    """Identity of a prompt's content (its id is a label: fixing a typo makes a new prompt)."""
+    return stable_hash({"prompt": item.prompt, "system": item.system, "id": item.id})
+
+
+def prompt_row(item: Item, dataset: str) -> dict[str, Any]:
+    return {
+        "prompt_key": prompt_key(item), "id": item.id, "dataset": dataset, "pair": item.pair, "lang": item.lang,
+        "category": item.category, "prompt": item.prompt, "system": item.system, "reference": item.reference,
+        "answer_json": item.answer.model_dump_json() if item.answer else None, "difficulty": item.difficulty,
+        "tags_json": json.dumps(item.tags, ensure_ascii=False),
+    }
+
+
+def model_row(m: ModelConfig) -> dict[str, Any]:
+    return {
+        "name": m.name, "variant": m.variant(), "model_id": m.model, "base_url": json.dumps(m.urls),
+        "params_json": json.dumps(m.params.request_kwargs(), sort_keys=True),
+        "extra_body_json": json.dumps(m.extra_body, sort_keys=True, ensure_ascii=False),
+        "system_prompt": m.system_prompt, "quantization": m.quantization, "params_total": m.params_total,
+        "params_active": m.params_active, "base_model": m.base_model,
+        "tags_json": json.dumps(m.tags, ensure_ascii=False),
+        "metadata_json": json.dumps(m.metadata, ensure_ascii=False, default=str),
+    }
+
+
+def plan(models: list[ModelConfig], items: list[Item], samples: int) -> list[Work]:
+    work = []
+    for m in models:
+        ident = m.identity()
+        for it in items:
+            msgs = messages_for(m, it)
+            for k in range(samples):
+                req = build_request(m, msgs, seed_offset=k)
+                gid = stable_hash({"model": ident, "messages": msgs, "sample": k, "seed": req.get("seed")})
+                work.append(Work(gid, m, it, prompt_key(it), k, req))
+    return work
+
+
+def _request_record(w: Work) -> str:
+    """The request as sent, minus the messages (they are in `prompts`) and never the key."""
+    rec = {k: v for k, v in w.request.items() if k != "messages"}
+    rec["messages_sha"] = stable_hash(w.request["messages"])
+    rec["base_url"] = w.model.urls
+    return json.dumps(rec, ensure_ascii=False, sort_keys=True)
+
+
+def _row(w: Work, run_id: str, comp: Completion | None, err: CallFailed | None) -> dict[str, Any]:
+    base = {
+        "gen_id": w.gen_id, "variant": w.model.variant(), "prompt_key": w.prompt_key, "sample": w.sample,
+        "run_id": run_id, "request_json": _request_record(w), "created_at": now(),
+    }
+    if comp is not None:
+        base.update(
+            status="ok", answer=comp.answer, reasoning=comp.reasoning, prompt_tokens=comp.prompt_tokens,
+            completion_tokens=comp.completion_tokens, reasoning_tokens=comp.reasoning_tokens,
+            reasoning_tokens_estimated=comp.reasoning_tokens_estimated, latency_ms=comp.latency_ms,
+            finish_reason=comp.finish_reason, attempts=comp.attempts, response_model=comp.response_model,
+        )
+    else:
+        assert err is not None
+        base.update(status="error", error=str(err), attempts=err.attempts)
+    return base
+
+
+class _Writer:
+    """Buffers finished rows and writes them in batches, each batch one transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.buf: list[dict[str, Any]] = []
+        self.last = time.monotonic()
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.buf.append(row)
+        if len(self.buf) >= FLUSH_EVERY or time.monotonic() - self.last > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.buf = self.buf, []
+        self.store.write_generations(rows)
+        self.last = time.monotonic()
+
+
+ProgressHook = Callable[[str, bool], None]
+
+
+async def _run(
+    work: list[Work], endpoints: dict[str, Endpoint], writer: _Writer, run_id: str,
+    summary: GenerateSummary, on_done: ProgressHook | None,
+) -> None:
+    # Tasks are started lazily, a bounded window ahead of the endpoint limits, so 100k items do not
+    # become 100k pending coroutines; the endpoint semaphores do the real limiting.
+    window = sum(e.limit * len(e.clients) for e in endpoints.values()) * 2 + 8
+    queue: asyncio.Queue[Work | None] = asyncio.Queue()
+    for w in work:
+        queue.put_nowait(w)
+
+    async def worker() -> None:
+        while True:
+            try:
+                w = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            try:
+                comp = await chat(endpoints[w.model.name], w.request)
+                row, ok = _row(w, run_id, comp, None), True
+            except CallFailed as e:
+                row, ok = _row(w, run_id, None, e), False
+            writer.add(row)
+            stats = summary.by_model.setdefault(w.model.name, {"ok": 0, "errors": 0})
+            if ok:
+                summary.ok += 1
+                stats["ok"] += 1
+            else:
+                summary.errors += 1
+                stats["errors"] += 1
+            if on_done:
+                on_done(w.model.name, ok)
+
+    workers = [asyncio.create_task(worker()) for _ in range(min(window, len(work)))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for t in workers:
+            t.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        for e in endpoints.values():
+            await e.aclose()
+
+
+def generate(
+    cfg: Config,
+    *,
+    models: list[str] | None = None,
+    dataset: str | Path | None = None,
+    limit: int | None = None,
+    samples: int = 1,
+    concurrency: int | None = None,
+    retry_errors: bool = False,
+    argv: list[str] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    on_done: ProgressHook | None = None,
+) -> GenerateSummary:
+    """Run every missing model × prompt × sample; store answers and error rows. Resumable."""
+    chosen = cfg.select(models)
+    ds_path = Path(dataset) if dataset else cfg.resolve(cfg.dataset)
+    items = load_items(ds_path)  # validated before the database is touched
+    if limit is not None:
+        items = items[:limit]
+    endpoints_cfg = {m.name: m for m in chosen}
+    for m in chosen:
+        m.api_key()  # a missing key fails now, not as 1000 error rows
+    work = plan(chosen, items, samples)
+    run_id = uuid.uuid4().hex[:16]
+    summary = GenerateSummary(run_id=run_id)
+    store = Store.open(cfg.db_path)
+    try:
+        store.register_models([model_row(m) for m in chosen])
+        store.upsert_prompts([prompt_row(it, str(ds_path)) for it in items])
+        done = store.generation_status([w.gen_id for w in work])
+        todo = [w for w in work if w.gen_id not in done or (retry_errors and done[w.gen_id] == "error")]
+        summary.planned, summary.skipped = len(todo), len(work) - len(todo)
+        if on_plan:
+            on_plan(len(todo))
+        if not todo:
+            return summary
+        store.start_run(run_id, "generate", argv or [], {"models": [m.name for m in chosen], "dataset": str(ds_path),
+                                                        "samples": samples, "limit": limit})
+        writer = _Writer(store)
+        status = "done"
+        try:
+            endpoints = {n: Endpoint(m, concurrency=concurrency) for n, m in endpoints_cfg.items()}
+            asyncio.run(_run(todo, endpoints, writer, run_id, summary, on_done))
+        except KeyboardInterrupt:
+            summary.interrupted, status = True, "interrupted"
+            raise
+        finally:
+            writer.flush()  # every finished call is kept; unfinished ones are simply not there
+            store.finish_run(run_id, status if summary.errors == 0 or status != "done" else "done_with_errors",
+                             {"ok": summary.ok, "errors": summary.errors, "skipped": summary.skipped})
+    finally:
+        store.close()
+    return summary
+
+
+def status(cfg: Config, *, dataset: str | Path | None = None, samples: int = 1,
+           models: list[str] | None = None) -> list[dict[str, Any]]:
+    """done / failed / pending per configured model against the dataset (reads only)."""
+    chosen = cfg.select(models)
+    ds_path = Path(dataset) if dataset else cfg.resolve(cfg.dataset)
+    items = load_items(ds_path)
+    work = plan(chosen, items, samples)
+    stored: dict[str, str] = {}
+    if cfg.db_path.exists():
+        store = Store.open_readonly(cfg.db_path)
+        try:
+            stored = dict(store.query("SELECT gen_id, status FROM generations")[1])
+        finally:
+            store.close()
+    out: dict[str, dict[str, Any]] = {}
+    for w in work:
+        row = out.setdefault(w.model.name, {"model": w.model.name, "variant": w.model.variant(),
+                                            "done": 0, "failed": 0, "pending": 0, "total": 0})
+        st = stored.get(w.gen_id)
+        row["total"] += 1
+        row["done" if st == "ok" else "failed" if st == "error" else "pending"] += 1
+    return list(out.values())

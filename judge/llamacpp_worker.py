@@ -1,0 +1,39 @@
+"""Child process that runs llama.cpp's server from the xllamacpp wheel until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--alias", required=True)
+    ap.add_argument("--parallel", type=int, default=4)
+    ap.add_argument("--ctx-per-slot", type=int, default=2048)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    import xllamacpp as xlc
+
+    p = xlc.CommonParams()
+    p.model.path = a.model
+    p.port = a.port
+    p.model_alias = {a.alias}
+    p.hostnames = ["127.0.0.1"]
+    p.n_parallel = a.parallel
+    p.n_ctx = a.parallel * a.ctx_per_slot  # the context is split evenly between the slots
+    p.cpuparams.n_threads = p.cpuparams_batch.n_threads = a.threads
+    p.use_jinja = True
+    server = xlc.Server(p)
+    print("listening on", server.listening_address, flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+if __name__ == "__main__":
+    main()
