@@ -1,0 +1,538 @@
+"""Statistics for the report: pure functions over numbers.
+
+Nothing here reads files or the store. Every function drops missing inputs (NaN, or ``None`` in
+label/verdict sequences), returns NaN fields instead of raising on empty input, and is
+deterministic given ``seed``. Intervals are percentile-bootstrap unless said otherwise.
+
+Bootstrap cost: resampling a mean is done without an ``(n_boot, n)`` index matrix when the data
+have few distinct values (rubric scores 1-5, paired differences): the resampled count of each
+distinct value is ``Multinomial(n, observed shares)``, which is exactly the distribution index
+resampling produces, at O(n_boot * k) instead of O(n_boot * n). Continuous data (expected scores)
+fall back to index matrices generated in chunks of about 4M entries.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats as _sp
+
+_CHUNK = 1 << 22  # index-matrix entries per bootstrap chunk (~16 MB of int32)
+NAN = float("nan")
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """Statistic on the full data (``mean``; for Bradley-Terry the rating) with a CI ``lo..hi``.
+
+    ``n`` counts the observations used, ``n_dropped`` the NaN inputs left out.
+    """
+    mean: float
+    lo: float
+    hi: float
+    n: int
+    n_dropped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PairedDiff:
+    """Mean of ``a - b`` over aligned pairs, its bootstrap CI and a Wilcoxon signed-rank p-value."""
+    mean: float
+    lo: float
+    hi: float
+    n: int
+    p_value: float
+
+
+@dataclass(frozen=True, slots=True)
+class WinRate:
+    """A model's pairwise record; ``rate`` counts ties as half a win; Wilson CI ``lo``..``hi``."""
+    wins: int
+    losses: int
+    ties: int
+    n: int
+    rate: float
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True, slots=True)
+class Consistency:
+    """Position-swap consistency (Wilson CI ``lo..hi`` on ``rate``) and position preference.
+
+    ``first_position_rate``: share of all verdicts (both orders, ties in the denominator) that
+    pick the answer shown first; an unbiased judge that never ties gives 0.5.
+    """
+    rate: float
+    n: int
+    first_position_rate: float
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True, slots=True)
+class FlipRate:
+    """Share of aligned items whose correctness differs between two variants."""
+    rate: float
+    n: int
+    a_only: int
+    b_only: int
+
+
+def _is_missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _clean(values: ArrayLike) -> tuple[np.ndarray, int]:
+    x = np.asarray(values, dtype=float).ravel()
+    keep = ~np.isnan(x)
+    return x[keep], int(x.size - keep.sum())
+
+
+def _check_level(level: float) -> float:
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    return (1.0 - level) / 2.0
+
+
+def _percentile_ci(boot: np.ndarray, level: float, axis: int = 0) -> tuple[Any, Any]:
+    a = _check_level(level)
+    lo, hi = np.quantile(boot, [a, 1.0 - a], axis=axis)
+    return lo, hi
+
+
+def _index_chunks(rng: np.random.Generator, n: int, n_boot: int) -> Iterator[np.ndarray]:
+    """Yield ``(rows, n)`` index matrices, ``n_boot`` rows in total, bounded in memory."""
+    step = max(1, _CHUNK // max(n, 1))
+    dtype = np.int32 if n < 2**31 else np.int64
+    for start in range(0, n_boot, step):
+        yield rng.integers(0, n, size=(min(step, n_boot - start), n), dtype=dtype)
+
+
+def _boot_means(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    n = x.size
+    uniq, counts = np.unique(x, return_counts=True)
+    if uniq.size * 4 <= n:  # few distinct values: exact multinomial shortcut (module docstring)
+        return rng.multinomial(n, counts / n, size=n_boot) @ uniq / n
+    return np.concatenate([x[idx].mean(axis=1) for idx in _index_chunks(rng, n, n_boot)])
+
+
+def _wilson(successes: float, n: int, level: float) -> tuple[float, float]:
+    if n == 0:
+        return NAN, NAN
+    z, p = float(_sp.norm.ppf(1.0 - _check_level(level))), successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def bootstrap_mean_ci(
+    values: ArrayLike, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0
+) -> Estimate:
+    """Mean with a percentile-bootstrap confidence interval.
+
+    NaN entries (failed verdicts) are dropped and counted in ``n_dropped``. Nothing left gives
+    NaN fields; n = 1 gives ``lo == hi == mean`` (one value resamples to itself, so that
+    interval carries no information). ``seed`` feeds ``numpy.random.default_rng``.
+    """
+    _check_level(level)
+    x, dropped = _clean(values)
+    if x.size == 0:
+        return Estimate(NAN, NAN, NAN, 0, dropped)
+    boot = _boot_means(x, n_boot, np.random.default_rng(seed))
+    lo, hi = _percentile_ci(boot, level)
+    return Estimate(float(x.mean()), float(lo), float(hi), int(x.size), dropped)
+
+
+def wilcoxon_p(a: ArrayLike, b: ArrayLike) -> float:
+    """Two-sided Wilcoxon signed-rank p-value for aligned samples ``a`` and ``b``.
+
+    Uses ``zero_method="pratt"``: rubric scores are small integers, so many pairs tie. "wilcox"
+    throws those pairs away and tests only the rest, which overstates the evidence when most
+    prompts show no difference; Pratt keeps the zeros in the ranking (scipy calls it the more
+    conservative choice). Pairs with a NaN on either side are dropped. No pairs gives NaN; all
+    differences zero gives 1.0.
+    """
+    d = _paired(a, b)
+    if d.size == 0 or not np.any(d):
+        return NAN if d.size == 0 else 1.0
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        p = float(_sp.wilcoxon(d, zero_method="pratt").pvalue)
+    return 1.0 if math.isnan(p) else min(1.0, p)
+
+
+def _paired(a: ArrayLike, b: ArrayLike) -> np.ndarray:
+    x, y = np.asarray(a, dtype=float).ravel(), np.asarray(b, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"paired samples differ in length: {x.size} vs {y.size}")
+    d = x - y
+    return d[~np.isnan(d)]
+
+
+def paired_bootstrap_diff(
+    a: ArrayLike, b: ArrayLike, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0
+) -> PairedDiff:
+    """Mean difference ``a - b`` over aligned pairs (same prompts), resampling pairs.
+
+    A pair with NaN on either side is dropped. The p-value is ``wilcoxon_p``. Empty input gives
+    NaN fields; n = 1 gives ``lo == hi == mean`` and p = 1.0.
+    """
+    d = _paired(a, b)
+    est = bootstrap_mean_ci(d, level=level, n_boot=n_boot, seed=seed)
+    return PairedDiff(est.mean, est.lo, est.hi, est.n, wilcoxon_p(d, np.zeros_like(d)))
+
+
+def cluster_bootstrap_mean_ci(
+    values: ArrayLike, clusters: Sequence[Hashable] | np.ndarray, *, level: float = 0.95,
+    n_boot: int = 2000, seed: int = 0,
+) -> Estimate:
+    """Row mean with a CI that resamples whole clusters (e.g. prompts) instead of rows.
+
+    Use it when several rows share a prompt (samples, criteria): those rows are correlated and a
+    row bootstrap would give too narrow an interval. Each resample's statistic is the mean over
+    all rows of the drawn clusters, so large clusters weigh as much as in the point estimate.
+    ``n`` counts rows; rows with NaN values are dropped before clustering.
+    """
+    _check_level(level)
+    x = np.asarray(values, dtype=float).ravel()
+    labels = np.asarray(clusters, dtype=object).ravel()
+    if labels.size != x.size:
+        raise ValueError(f"values and clusters differ in length: {x.size} vs {labels.size}")
+    keep = ~np.isnan(x)
+    x, labels, dropped = x[keep], labels[keep], int(x.size - keep.sum())
+    if x.size == 0:
+        return Estimate(NAN, NAN, NAN, 0, dropped)
+    codes: dict[Hashable, int] = {}
+    inv = np.fromiter((codes.setdefault(c, len(codes)) for c in labels), np.int64, x.size)
+    sums, sizes = np.bincount(inv, weights=x), np.bincount(inv).astype(float)
+    chunks = _index_chunks(np.random.default_rng(seed), sums.size, n_boot)
+    boot = np.concatenate([sums[i].sum(axis=1) / sizes[i].sum(axis=1) for i in chunks])
+    lo, hi = _percentile_ci(boot, level)
+    return Estimate(float(x.mean()), float(lo), float(hi), int(x.size), dropped)
+
+
+def holm_correction(pvalues: Sequence[float | None]) -> list[float]:
+    """Holm step-down adjusted p-values, in input order.
+
+    Adjusted values are monotone in the raw ones and capped at 1. NaN/None entries pass through
+    as NaN and do not count towards the number of tests.
+    """
+    p = np.array([NAN if v is None else v for v in pvalues], dtype=float)
+    out = np.full(p.size, NAN)
+    ok = np.flatnonzero(~np.isnan(p))
+    if m := ok.size:
+        order = ok[np.argsort(p[ok], kind="stable")]
+        adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
+        out[order] = np.minimum(adj, 1.0)
+    return out.tolist()
+
+
+def quantiles(values: ArrayLike, qs: Sequence[float] = (0.5, 0.95)) -> list[float]:
+    """Quantiles (numpy's default linear method) of the non-NaN values; NaNs when empty."""
+    x, _ = _clean(values)
+    q = np.asarray(qs, dtype=float)
+    return [float(v) for v in np.quantile(x, q)] if x.size else [NAN] * q.size
+
+
+def flip_rate(a_correct: Sequence[Any], b_correct: Sequence[Any]) -> FlipRate:
+    """Share of aligned items correct under one variant and wrong under the other.
+
+    ``a_only`` counts items right under A only, ``b_only`` under B only. Items missing (None/NaN)
+    on either side are dropped; no items gives rate NaN.
+    """
+    if len(a_correct) != len(b_correct):
+        raise ValueError(f"flip_rate inputs differ in length: {len(a_correct)} vs {len(b_correct)}")
+    pairs = [(bool(a), bool(b)) for a, b in zip(a_correct, b_correct, strict=True)
+             if not (_is_missing(a) or _is_missing(b))]
+    a_only, b_only, n = sum(a > b for a, b in pairs), sum(b > a for a, b in pairs), len(pairs)
+    return FlipRate((a_only + b_only) / n if n else NAN, n, a_only, b_only)
+
+
+Outcome = tuple[str, str, str | None]
+_RESULTS = ("A", "B", "tie")
+
+
+def _encode(outcomes: Sequence[Outcome]) -> tuple[list[str], np.ndarray]:
+    """Models (sorted) and an ``(m, 3)`` array of (index_a, index_b, result code 0/1/2)."""
+    rows = [o for o in outcomes if not _is_missing(o[2])]
+    for a, b, r in rows:
+        if r not in _RESULTS:
+            raise ValueError(f"result must be one of {_RESULTS}, got {r!r}")
+        if a == b:
+            raise ValueError(f"a model cannot play itself: {a!r}")
+    models = sorted({m for a, b, _ in outcomes for m in (a, b)})
+    ix = {m: i for i, m in enumerate(models)}
+    arr = np.array([(ix[a], ix[b], _RESULTS.index(r)) for a, b, r in rows], dtype=np.int64)
+    return models, arr.reshape(-1, 3)
+
+
+def win_rates(outcomes: Sequence[Outcome], *, level: float = 0.95) -> dict[str, WinRate]:
+    """Per-model wins, losses, ties and win rate (ties as half a win) with a Wilson CI.
+
+    ``outcomes`` are ``(model_a, model_b, result)`` with result ``"A"``, ``"B"`` or ``"tie"``;
+    a ``None`` result (failed verdict) is skipped. The Wilson interval is on the tie-as-half rate.
+    """
+    models, arr = _encode(outcomes)
+    a, b, r = arr.T
+
+    def tally(ra: int, rb: int) -> np.ndarray:
+        return np.bincount(a[r == ra], minlength=len(models)) + np.bincount(
+            b[r == rb], minlength=len(models))
+
+    out: dict[str, WinRate] = {}
+    for m, won, lost, tied in zip(models, tally(0, 1), tally(1, 0), tally(2, 2), strict=True):
+        n, score = int(won + lost + tied), won + 0.5 * tied
+        out[m] = WinRate(int(won), int(lost), int(tied), n, float(score / n) if n else NAN,
+                         *_wilson(float(score), n, level))
+    return out
+
+
+def _bt_fit(w: np.ndarray, max_iter: int, tol: float) -> np.ndarray:
+    """MM iterations (Hunter 2004) on win matrices ``w`` of shape (R, K, K); returns log10 p."""
+    games = w + np.swapaxes(w, 1, 2)
+    won = w.sum(axis=2)
+    p = np.ones(won.shape)
+    for _ in range(max_iter):
+        new = won / (games / (p[:, :, None] + p[:, None, :])).sum(axis=2)
+        new /= np.exp(np.log(new).mean(axis=1, keepdims=True))  # fix the scale: geometric mean 1
+        done, p = np.max(np.abs(np.log(new) - np.log(p))) < tol, new
+        if done:
+            break
+    return np.log10(p)
+
+
+def _bt_cells(
+    outcomes: Sequence[Outcome], ties: str
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    if ties not in ("half", "drop"):
+        raise ValueError(f"ties must be 'half' or 'drop', got {ties!r}")
+    # Only models with counted games get a rating: a prior-only rating would look like data.
+    skip = ("tie",) if ties == "drop" else ()
+    models, arr = _encode([o for o in outcomes if not (_is_missing(o[2]) or o[2] in skip)])
+    cells, counts = np.unique(arr, axis=0, return_counts=True)
+    k = len(models)
+    contrib = np.zeros((len(cells), k, k))  # how one game of each kind adds to the win matrix
+    for c, (i, j, r) in enumerate(cells):
+        contrib[c, i, j] += (1.0, 0.0, 0.5)[r]
+        contrib[c, j, i] += (0.0, 1.0, 0.5)[r]
+    games_per_model = np.bincount(arr[:, :2].ravel(), minlength=k)
+    return models, counts, contrib.reshape(len(cells), k * k), games_per_model
+
+
+def _bt_ratings(counts: np.ndarray, contrib: np.ndarray, k: int, prior: float,
+                max_iter: int, tol: float) -> np.ndarray:
+    if not prior > 0:  # a winless model would get strength 0 and break the log scale
+        raise ValueError(f"prior must be positive, got {prior!r}")
+    w = (counts @ contrib).reshape(-1, k, k) + (prior / 2) * (1 - np.eye(k))
+    logp = _bt_fit(w, max_iter, tol)
+    return 1000.0 + 400.0 * (logp - logp.mean(axis=1, keepdims=True))
+
+
+def bradley_terry(
+    outcomes: Sequence[Outcome], *, ties: Literal["half", "drop"] = "half", prior: float = 1.0,
+    max_iter: int = 10_000, tol: float = 1e-10,
+) -> dict[str, float]:
+    """Bradley-Terry ratings on an Elo-like scale, fitted by the MM algorithm (Hunter 2004).
+
+    Scale: ``rating = 400 * log10(strength)``, shifted so the mean over models is 1000. A gap
+    of ``d`` points means ``P(win) = 1 / (1 + 10 ** (-d / 400))``: 400 points is 10:1 odds.
+
+    Args:
+        outcomes: ``(model_a, model_b, result)``, result ``"A"``, ``"B"`` or ``"tie"``;
+            ``None`` results are skipped.
+        ties: ``"half"`` counts a tie as half a win for each side; ``"drop"`` ignores ties.
+        prior: Virtual tied games (> 0) added between every pair of models. It keeps a model
+            that never wins (or never loses) finite and joins models never compared directly,
+            at the cost of a slight pull towards 1000; one game is negligible against hundreds.
+        max_iter: Iteration cap for the MM updates.
+        tol: Stop when no log-strength moves by more than this.
+
+    Returns:
+        ``{model: rating}`` for models with at least one counted game.
+    """
+    models, counts, contrib, _ = _bt_cells(outcomes, ties)
+    if not models:
+        return {}
+    r = _bt_ratings(counts[None, :].astype(float), contrib, len(models), prior, max_iter, tol)
+    return {m: float(v) for m, v in zip(models, r[0], strict=True)}
+
+
+def bradley_terry_ci(
+    outcomes: Sequence[Outcome], *, ties: Literal["half", "drop"] = "half", prior: float = 1.0,
+    n_boot: int = 1000, seed: int = 0, level: float = 0.95, max_iter: int = 10_000,
+    tol: float = 1e-8,
+) -> dict[str, Estimate]:
+    """Bradley-Terry ratings with percentile-bootstrap CIs, resampling games.
+
+    Resampled game counts are drawn as ``Multinomial(m, shares of each (a, b, result) kind)``,
+    which equals resampling the m games, and all resamples are fitted at once. Each resample
+    is re-centred on 1000, so the intervals describe ratings relative to the field. ``mean`` is
+    the full-data rating, ``n`` the number of games the model played.
+    """
+    _check_level(level)
+    models, counts, contrib, games = _bt_cells(outcomes, ties)
+    if not models:
+        return {}
+    k, m = len(models), int(counts.sum())
+    point = _bt_ratings(counts[None, :].astype(float), contrib, k, prior, max_iter, tol)[0]
+    draws = np.random.default_rng(seed).multinomial(m, counts / m, size=n_boot).astype(float)
+    boot = _bt_ratings(draws, contrib, k, prior, max_iter, tol)
+    lo, hi = _percentile_ci(boot, level)
+    return {name: Estimate(float(point[i]), float(lo[i]), float(hi[i]), int(games[i]))
+            for i, name in enumerate(models)}
+
+
+def swap_consistency(
+    pairs: Sequence[tuple[str | None, str | None]], *, level: float = 0.95
+) -> Consistency:
+    """Agreement of a pairwise judge with itself when the two answers swap positions.
+
+    Args:
+        pairs: ``(verdict_order1, verdict_order2)``: the winning position (``"A"``, ``"B"`` or
+            ``"tie"``) with model X shown first, then with X shown second. They are consistent
+            when they name the same model: A and B, B and A, or tie and tie. Pairs with a
+            missing verdict are skipped.
+        level: Confidence level of the Wilson interval on the consistency rate.
+    """
+    ok = [(v1, v2) for v1, v2 in pairs if not (_is_missing(v1) or _is_missing(v2))]
+    for v in (v for p in ok for v in p):
+        if v not in _RESULTS:
+            raise ValueError(f"verdict must be one of {_RESULTS}, got {v!r}")
+    n = len(ok)
+    if n == 0:
+        return Consistency(NAN, 0, NAN, NAN, NAN)
+    same = {("A", "B"), ("B", "A"), ("tie", "tie")}
+    consistent = sum(p in same for p in ok)
+    first = sum((v1 == "A") + (v2 == "A") for v1, v2 in ok)
+    lo, hi = _wilson(consistent, n, level)
+    return Consistency(consistent / n, n, first / (2 * n), lo, hi)
+
+
+def _label_pairs(x: Sequence[Any], y: Sequence[Any]) -> list[tuple[Any, Any]]:
+    if len(x) != len(y):
+        raise ValueError(f"rating sequences differ in length: {len(x)} vs {len(y)}")
+    return [(a, b) for a, b in zip(x, y, strict=True) if not (_is_missing(a) or _is_missing(b))]
+
+
+def percent_agreement(x: Sequence[Any], y: Sequence[Any]) -> float:
+    """Share of items (both rated) on which the two raters give the same label; NaN if none."""
+    pairs = _label_pairs(x, y)
+    return sum(a == b for a, b in pairs) / len(pairs) if pairs else NAN
+
+
+def _kappa(x: Sequence[Any], y: Sequence[Any], weights: str,
+           categories: Sequence[Any] | None) -> float:
+    pairs = _label_pairs(x, y)
+    if not pairs:
+        return NAN
+    if categories is None:
+        seen = {v for p in pairs for v in p}
+        try:
+            categories = sorted(seen)
+        except TypeError:  # mixed label types: order is irrelevant for nominal kappa
+            categories = sorted(seen, key=repr)
+    ix = {c: i for i, c in enumerate(categories)}
+    missing = {v for p in pairs for v in p} - ix.keys()
+    if missing:
+        raise ValueError(f"labels not among the categories: {sorted(map(repr, missing))}")
+    k = len(categories)
+    obs = np.zeros((k, k))
+    np.add.at(obs, (np.array([ix[a] for a, _ in pairs]), np.array([ix[b] for _, b in pairs])), 1)
+    obs /= obs.sum()
+    exp = np.outer(obs.sum(axis=1), obs.sum(axis=0))
+    dist = np.abs(np.subtract.outer(np.arange(k), np.arange(k))) / max(k - 1, 1)
+    w = {"none": (dist > 0).astype(float), "linear": dist, "quadratic": dist**2}[weights]
+    den = float((w * exp).sum())
+    # Expected disagreement 0 means both raters used one and the same category: undefined.
+    return 1.0 - float((w * obs).sum()) / den if den > 0 else NAN
+
+
+def cohen_kappa(x: Sequence[Any], y: Sequence[Any]) -> float:
+    """Cohen's kappa for two raters on nominal labels.
+
+    Items missing for either rater are dropped. NaN when nothing is left or when chance
+    agreement is 1 (both raters used a single, identical label), where kappa is undefined.
+    """
+    return _kappa(x, y, "none", None)
+
+
+def weighted_kappa(
+    x: Sequence[Any], y: Sequence[Any], weights: Literal["linear", "quadratic"] = "quadratic",
+    categories: Sequence[Any] | None = None,
+) -> float:
+    """Weighted kappa for two raters on an ordinal scale.
+
+    Args:
+        x: First rater's labels; None/NaN is missing (the item is dropped).
+        y: Second rater's labels, aligned with ``x``.
+        weights: Disagreement weight from category positions: ``|i-j|/(k-1)`` or its square.
+        categories: The ordered scale (e.g. ``range(1, 6)``), else the sorted labels seen. Give
+            it when a level inside the scale may go unused: weights depend on positions.
+    """
+    if weights not in ("linear", "quadratic"):
+        raise ValueError(f"weights must be 'linear' or 'quadratic', got {weights!r}")
+    return _kappa(x, y, weights, categories)
+
+
+def spearman(x: ArrayLike, y: ArrayLike) -> float:
+    """Spearman rank correlation over pairs with no NaN; NaN if fewer than 2 or constant."""
+    a, b = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"spearman inputs differ in length: {a.size} vs {b.size}")
+    keep = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[keep], b[keep]
+    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return NAN
+    return float(_sp.spearmanr(a, b).statistic)
+
+
+def krippendorff_alpha(
+    data: ArrayLike, level: Literal["nominal", "ordinal", "interval"] = "ordinal"
+) -> float:
+    """Krippendorff's alpha for a raters x units matrix with NaN for missing ratings.
+
+    Built from the coincidence matrix (Krippendorff 2011, "Computing Krippendorff's
+    alpha-reliability"). Units rated fewer than twice are not pairable and are left out. The
+    ordinal metric is ``delta(c, k) = (sum of n_g for g from c to k - (n_c + n_k) / 2) ** 2``
+    over the values' coincidence marginals ``n_g``, so it depends on ranks, not on distances.
+    NaN when fewer than two pairable values or a single value throughout.
+    """
+    if level not in ("nominal", "ordinal", "interval"):
+        raise ValueError(f"level must be nominal, ordinal or interval, got {level!r}")
+    d = np.asarray(data, dtype=float)
+    if d.ndim != 2:
+        raise ValueError(f"data must be raters x units (2-D), got shape {d.shape}")
+    d = d[:, (~np.isnan(d)).sum(axis=0) >= 2]
+    vals = np.unique(d[~np.isnan(d)])
+    if vals.size < 2:
+        return NAN
+    counts = np.stack([(d == v).sum(axis=0) for v in vals], axis=1).astype(float)  # units x k
+    per = counts / (counts.sum(axis=1) - 1)[:, None]  # each pair weighs 1/(m_u - 1)
+    coinc = per.T @ counts - np.diag(per.sum(axis=0))
+    n_c = coinc.sum(axis=1)
+    if level == "nominal":
+        delta = 1.0 - np.eye(vals.size)
+    elif level == "interval":
+        delta = np.subtract.outer(vals, vals) ** 2
+    else:  # ordinal
+        cum = np.cumsum(n_c)
+        idx = np.arange(vals.size)
+        lo_i, hi_i = np.minimum.outer(idx, idx), np.maximum.outer(idx, idx)
+        between = cum[hi_i] - cum[lo_i] + n_c[lo_i]  # sum of n_g over g in [lo, hi]
+        delta = (between - (n_c[:, None] + n_c[None, :]) / 2) ** 2
+    expected = float((np.outer(n_c, n_c) * delta).sum())
+    if expected == 0:
+        return NAN
+    return 1.0 - (n_c.sum() - 1) * float((coinc * delta).sum()) / expected
+
+
+def krippendorff_alpha_ordinal(data: ArrayLike) -> float:
+    """Krippendorff's alpha with the ordinal metric; see ``krippendorff_alpha``."""
+    return krippendorff_alpha(data, "ordinal")
