@@ -19,3 +19,14 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     home = os.environ.get("JUDGE_TEST_HOME") or str(tmp_path_factory.getbasetemp() / "judge-home")
     monkeypatch.setenv("JUDGE_HOME", home)
     monkeypatch.setattr(client, "BACKOFF", client.Backoff(initial=0, maximum=0, retry_after_cap=0))
+
+
+@pytest.fixture(scope="session")
+def llamacpp_server():
+    """A real llama.cpp server (xllamacpp wheel) with SmolLM2-135M from PyPI, shared by the session."""
+    from judge.embedded import LlamaCppServer, model_path
+
+    srv = LlamaCppServer(model_path("smollm2"), alias="smollm2", n_parallel=4, ctx_per_slot=2048)
+    srv.start(timeout=180)
+    yield srv
+    srv.stop()

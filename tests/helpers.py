@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def write_config(path: Path, models: list[dict], *, db: str = "judge.duckdb", dataset: str = "data.jsonl",
                  judge: dict | None = None) -> Path:
