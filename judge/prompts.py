@@ -1,0 +1,267 @@
+"""Judge prompts: a sandboxed Jinja2 environment over `prompts/` and the chat messages it renders.
+
+Why the layout: the system message holds the role, the rubric and the rules, and nothing about the
+item, so it is byte-identical for every answer graded with one rubric, language and mode and the
+server's prefix cache can reuse it. The user message holds the item (question, reference, reasoning)
+and ends with the answer. Everything that came from a model or a dataset is neutralized first,
+so it cannot close its own block or open a fake one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+
+from .dataset import Item
+from .errors import RubricError, problem
+from .rubric import DEFAULT_RATIONALE_CAP, Rubric, load_rubric
+
+Mode = Literal["single", "pairwise"]
+SYSTEM_TEMPLATE = "judge_system.j2"
+TEMPLATES = {"single": "judge_single.j2", "pairwise": "judge_pairwise.j2"}
+PROMPTS_VERSION_PREFIX = "p1:"
+DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+# The block names the templates use, plus the special-token shapes of common chat templates
+# (<|im_end|>, <|eot_id|>, harmony's <|start|>, DeepSeek's <｜...｜>, Gemma's turns), which a server
+# could otherwise parse out of plain text as real control tokens.
+_BLOCKS = r"(?:answer(?:_[ab])?|question|reference|reasoning(?:_[ab])?|rubric)"
+_DELIMITER = re.compile(
+    rf"<(?=\s*/?\s*{_BLOCKS}(?![\w-]))|<(?=\s*[|｜])|<(?=\s*/?\s*(?:start_of_turn|end_of_turn|s)\s*>)",
+    re.IGNORECASE,
+)
+LOOKALIKE = "‹"  # U+2039: reads like "<" to a model, but is not the delimiter
+
+
+def neutralize(text: str) -> str:
+    """Replace the `<` of anything shaped like one of our block tags (or a chat control token)."""
+    return _DELIMITER.sub(LOOKALIKE, text)
+
+
+@lru_cache(maxsize=16)
+def _environment(prompts_dir: str) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(prompts_dir, encoding="utf-8"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def environment(prompts_dir: str | Path | None = None) -> SandboxedEnvironment:
+    """The sandboxed environment over `prompts_dir` (default: the repository's `prompts/`)."""
+    return _environment(str(Path(prompts_dir or DEFAULT_PROMPTS_DIR).resolve()))
+
+
+def render_template(name: str, context: dict[str, Any], prompts_dir: str | Path | None = None) -> str:
+    """Render one template; a missing, broken or unsafe template becomes a RubricError naming file:line."""
+    env = environment(prompts_dir)
+    where = Path(prompts_dir or DEFAULT_PROMPTS_DIR) / name
+    try:
+        return env.get_template(name).render(**context).strip()
+    except TemplateNotFound as e:
+        raise RubricError([problem(where, None, None, "prompt template not found")]) from e
+    except TemplateSyntaxError as e:
+        raise RubricError([problem(e.filename or where, e.lineno, None, f"template syntax error: {e.message}")]) from e
+    except TemplateError as e:  # UndefinedError, SecurityError (a SecurityError is a TemplateError)
+        kind = type(e).__name__
+        line = _template_line(e.__traceback__, str(where))
+        raise RubricError([problem(where, line, None, f"template error ({kind}): {e}")]) from e
+
+
+def _template_line(tb: TracebackType | None, filename: str) -> int | None:
+    """Jinja rewrites tracebacks so a template frame carries the template's own line number."""
+    line = None
+    resolved = str(Path(filename).resolve())
+    while tb is not None:
+        fn = tb.tb_frame.f_code.co_filename
+        if fn in (filename, resolved):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def rubric_context(rubric: Rubric, lang: str) -> dict[str, Any]:
+    """The rubric as the templates see it: texts already in `lang` (falling back to the other one)."""
+    return {
+        "name": rubric.name,
+        "title": rubric.title.get(lang),
+        "description": rubric.description.get(lang) if rubric.description else None,
+        "scale": {"min": rubric.scale.min, "max": rubric.scale.max},
+        "include_reasoning": rubric.include_reasoning,
+        "criteria": [
+            {
+                "id": c.id,
+                "title": c.title.get(lang),
+                "description": c.description.get(lang) if c.description else None,
+                "weight": c.weight,
+                "anchors": [{"level": k, "text": v.get(lang)} for k, v in sorted(c.anchors.items())],
+            }
+            for c in rubric.criteria
+        ],
+    }
+
+
+def render_system(
+    rubric: Rubric,
+    lang: str,
+    mode: Mode = "single",
+    *,
+    rationale_cap: int = DEFAULT_RATIONALE_CAP,
+    prompts_dir: str | Path | None = None,
+) -> str:
+    """The judge's system message: identical for every item with this rubric, language and mode."""
+    ctx = {"lang": lang, "mode": mode, "rubric": rubric_context(rubric, lang), "rationale_cap": rationale_cap}
+    return render_template(SYSTEM_TEMPLATE, ctx, prompts_dir)
+
+
+def _data(text: str | None) -> str | None:
+    return None if text is None else neutralize(text.strip("\n"))
+
+
+def _lang(item: Item, lang: str | None) -> str:
+    lang = lang or item.lang
+    if lang not in ("ru", "en"):
+        raise ValueError(f"lang must be 'ru' or 'en', got {lang!r}")
+    return lang
+
+
+def render_single(
+    rubric: Rubric,
+    item: Item,
+    answer: str,
+    *,
+    reasoning: str | None = None,
+    lang: str | None = None,
+    rationale_cap: int = DEFAULT_RATIONALE_CAP,
+    prompts_dir: str | Path | None = None,
+) -> list[dict[str, str]]:
+    """Chat messages for grading one answer; the reasoning is shown only if the rubric asks for it."""
+    lang = _lang(item, lang)
+    user = render_template(
+        TEMPLATES["single"],
+        {
+            "lang": lang,
+            "question": _data(item.prompt),
+            "reference": _data(item.reference),
+            "reasoning": _data(reasoning) if rubric.include_reasoning and reasoning else None,
+            "answer": _data(answer),
+        },
+        prompts_dir,
+    )
+    system = render_system(rubric, lang, "single", rationale_cap=rationale_cap, prompts_dir=prompts_dir)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def render_pairwise(
+    rubric: Rubric,
+    item: Item,
+    answer_a: str,
+    answer_b: str,
+    *,
+    reasoning_a: str | None = None,
+    reasoning_b: str | None = None,
+    lang: str | None = None,
+    rationale_cap: int = DEFAULT_RATIONALE_CAP,
+    prompts_dir: str | Path | None = None,
+) -> list[dict[str, str]]:
+    """Chat messages for comparing two answers (the caller swaps A and B for the second pass)."""
+    lang = _lang(item, lang)
+    show = rubric.include_reasoning
+    user = render_template(
+        TEMPLATES["pairwise"],
+        {
+            "lang": lang,
+            "question": _data(item.prompt),
+            "reference": _data(item.reference),
+            "reasoning_a": _data(reasoning_a) if show and reasoning_a else None,
+            "reasoning_b": _data(reasoning_b) if show and reasoning_b else None,
+            "answer_a": _data(answer_a),
+            "answer_b": _data(answer_b),
+        },
+        prompts_dir,
+    )
+    system = render_system(rubric, lang, "pairwise", rationale_cap=rationale_cap, prompts_dir=prompts_dir)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def render_for_display(messages: list[dict[str, str]]) -> str:
+    """Messages as plain text with a header per role, for `judge rubric show`."""
+    parts = []
+    for m in messages:
+        header = f"──── {m['role']} " + "─" * max(0, 60 - len(m["role"]))
+        parts.append(f"{header}\n{m['content']}")
+    return "\n\n".join(parts) + "\n"
+
+
+def prompts_version(prompts_dir: str | Path | None = None) -> str:
+    """`p1:` + 16 hex of sha256 over the judge templates, so a template edit can trigger regrading."""
+    root = Path(prompts_dir or DEFAULT_PROMPTS_DIR)
+    h = hashlib.sha256()
+    for name in sorted([SYSTEM_TEMPLATE, *TEMPLATES.values()]):
+        path = root / name
+        if not path.is_file():
+            raise RubricError([problem(path, None, None, "prompt template not found")])
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return PROMPTS_VERSION_PREFIX + h.hexdigest()[:16]
+
+
+# A fixed sample so a linguist sees exactly what the judge sees; per language, with a reference.
+_SAMPLE = {
+    "ru": {
+        "prompt": "В корзине 12 яблок. Треть яблок съели, а потом положили ещё 5. Сколько яблок в корзине?",
+        "reference": "Съели 12 / 3 = 4 яблока, осталось 8; 8 + 5 = 13. Ответ: 13.",
+        "reasoning": "Треть от 12 — это 4. 12 − 4 = 8. Потом добавили 5: 8 + 5 = 13.",
+        "answer": "Сначала съели треть: 12 / 3 = 4 яблока, осталось 8. Затем положили ещё 5, итого 13 яблок.",
+        "answer_b": "В корзине 17 яблок.",
+    },
+    "en": {
+        "prompt": "A basket holds 12 apples. A third of them are eaten, then 5 more are added. How many apples are in the basket?",
+        "reference": "12 / 3 = 4 eaten, 8 left; 8 + 5 = 13. Answer: 13.",
+        "reasoning": "A third of 12 is 4. 12 - 4 = 8. Then add 5: 8 + 5 = 13.",
+        "answer": "First a third is eaten: 12 / 3 = 4 apples, leaving 8. Then 5 are added, so there are 13 apples.",
+        "answer_b": "There are 17 apples in the basket.",
+    },
+}
+
+
+def sample_item(rubric: Rubric, lang: str) -> Item:
+    """The built-in sample question, in a category the rubric applies to."""
+    s = _SAMPLE[lang]
+    category = (rubric.applies_to.categories or ["arithmetic"])[0]
+    return Item(id=f"sample-{lang}", pair="sample", lang=lang, category=category, prompt=s["prompt"], reference=s["reference"])  # type: ignore[arg-type]
+
+
+def show_prompt(
+    path: str | Path,
+    lang: str,
+    mode: Mode = "single",
+    *,
+    rationale_cap: int = DEFAULT_RATIONALE_CAP,
+    prompts_dir: str | Path | None = None,
+) -> str:
+    """The exact judge prompt for a rubric file and a built-in sample answer (`judge rubric show`)."""
+    if lang not in _SAMPLE:
+        raise ValueError(f"lang must be 'ru' or 'en', got {lang!r}")
+    rubric = load_rubric(path)
+    item = sample_item(rubric, lang)
+    s = _SAMPLE[lang]
+    opts: dict[str, Any] = {"lang": lang, "rationale_cap": rationale_cap, "prompts_dir": prompts_dir}
+    if mode == "pairwise":
+        messages = render_pairwise(
+            rubric, item, s["answer"], s["answer_b"], reasoning_a=s["reasoning"], reasoning_b=s["reasoning"], **opts
+        )
+    elif mode == "single":
+        messages = render_single(rubric, item, s["answer"], reasoning=s["reasoning"], **opts)
+    else:
+        raise ValueError(f"mode must be 'single' or 'pairwise', got {mode!r}")
+    return render_for_display(messages)
