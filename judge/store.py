@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,15 +19,7 @@ import duckdb
 
 from .errors import StoreError
 
-Migration = Callable[[duckdb.DuckDBPyConnection], None]
-MIGRATIONS: list[tuple[str, Migration]] = []
-
-
-def migration(fn: Migration) -> Migration:
-    """Register a migration. Its name is its identity: never rename or edit a shipped one."""
-    MIGRATIONS.append((fn.__name__, fn))
-    return fn
-
+from .migrations import MIGRATIONS
 
 def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -43,6 +35,44 @@ def _open_error(path: Path, e: Exception) -> StoreError:
             hints=["wait for it to finish, or stop it; DuckDB allows one writing process per file"],
         )
     return StoreError(f"{path}: cannot open the database: {msg}")
+
+VERDICT_COLS = [
+    "verdict_id", "criterion", "generation_id", "mode", "rubric", "rubric_version", "judge", "judge_variant",
+    "judge_model_id", "score", "expected_score", "score_dist_json", "logprob_coverage", "passed", "rationale",
+    "weight", "error", "attempts", "prompt_tokens", "completion_tokens", "latency_ms", "raw", "self_judged",
+    "prompts_version", "run_id", "created_at",
+]
+COMPARISON_COLS = [
+    "comparison_id", "criterion", "pair_id", "swap", "position_a", "position_b", "rubric", "rubric_version", "judge",
+    "judge_variant", "judge_model_id", "winner", "rationale", "error", "attempts", "prompt_tokens",
+    "completion_tokens", "latency_ms", "raw", "prompts_version", "run_id", "created_at",
+]
+
+
+def _key_status(store: Store, table: str, key: str, keys: list[str]) -> dict[str, str]:
+    """key -> 'ok' or 'error' (a verdict with any failed criterion row counts as an error)."""
+    if not keys:
+        return {}
+    store.con.execute("CREATE OR REPLACE TEMP TABLE _want (k VARCHAR)")
+    store.con.executemany("INSERT INTO _want VALUES (?)", [[k] for k in keys])
+    rows = store.con.execute(
+        f"SELECT t.{key}, bool_or(t.error IS NOT NULL) FROM {table} t JOIN _want w ON t.{key} = w.k GROUP BY t.{key}"
+    ).fetchall()
+    return {k: "error" if bad else "ok" for k, bad in rows}
+
+
+def _replace_rows(store: Store, table: str, key: str, cols: list[str], rows: list[dict[str, Any]]) -> int:
+    """Replace whole verdicts (all criterion rows of a key) in one transaction."""
+    if not rows:
+        return 0
+    keys = sorted({r[key] for r in rows})
+    with store.transaction():
+        store.con.executemany(f"DELETE FROM {table} WHERE {key} = ?", [[k] for k in keys])
+        store.con.executemany(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [[r.get(c) for c in cols] for r in rows],
+        )
+    return len(keys)
 
 
 class Store:
@@ -245,51 +275,34 @@ class Store:
                 [[r.get(c) for c in cols] for r in rows],
             )
 
+    # -- judge stage --------------------------------------------------------------------------
+    def register_rubrics(self, rows: list[dict[str, Any]]) -> None:
+        """Keep every rubric version's text; a rubric's previous version is retired, not deleted."""
+        with self.transaction():
+            for r in rows:
+                exists = self.con.execute("SELECT 1 FROM rubrics WHERE name = ? AND version = ?", [r["name"], r["version"]]).fetchone()
+                self.con.execute("UPDATE rubrics SET retired_at = ? WHERE name = ? AND version <> ? AND retired_at IS NULL",
+                                 [now(), r["name"], r["version"]])
+                if exists:
+                    self.con.execute("UPDATE rubrics SET retired_at = NULL, path = ? WHERE name = ? AND version = ?",
+                                     [r["path"], r["name"], r["version"]])
+                else:
+                    self.con.execute(
+                        "INSERT INTO rubrics (name, version, path, text, canonical_json, scale_min, scale_max, criteria_json,"
+                        " registered_at, retired_at) VALUES (?,?,?,?,?,?,?,?,?,NULL)",
+                        [r["name"], r["version"], r["path"], r["text"], r["canonical_json"], r["scale_min"], r["scale_max"],
+                         r["criteria_json"], now()],
+                    )
 
-# -- migrations: append only ------------------------------------------------------------------
+    def verdict_status(self, keys: list[str]) -> dict[str, str]:
+        return _key_status(self, "verdicts", "verdict_id", keys)
 
-@migration
-def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        """
-        CREATE TABLE runs (
-            run_id VARCHAR PRIMARY KEY, stage VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
-            status VARCHAR, argv VARCHAR, config_json VARCHAR, counts_json VARCHAR, judge_version VARCHAR
-        );
-        CREATE TABLE models (
-            name VARCHAR, variant VARCHAR, model_id VARCHAR, base_url VARCHAR, params_json VARCHAR,
-            extra_body_json VARCHAR, system_prompt VARCHAR, quantization VARCHAR, params_total VARCHAR,
-            params_active VARCHAR, base_model VARCHAR, tags_json VARCHAR, metadata_json VARCHAR,
-            registered_at TIMESTAMP, retired_at TIMESTAMP,
-            PRIMARY KEY (name, variant)
-        );
-        CREATE TABLE prompts (
-            prompt_key VARCHAR PRIMARY KEY, id VARCHAR, dataset VARCHAR, pair VARCHAR, lang VARCHAR,
-            category VARCHAR, prompt VARCHAR, system VARCHAR, reference VARCHAR, answer_json VARCHAR,
-            difficulty VARCHAR, tags_json VARCHAR
-        );
-        CREATE TABLE generations (
-            gen_id VARCHAR PRIMARY KEY, variant VARCHAR, prompt_key VARCHAR, sample INTEGER, run_id VARCHAR,
-            status VARCHAR, answer VARCHAR, reasoning VARCHAR, prompt_tokens INTEGER, completion_tokens INTEGER,
-            reasoning_tokens INTEGER, reasoning_tokens_estimated BOOLEAN, latency_ms DOUBLE,
-            finish_reason VARCHAR, error VARCHAR, attempts INTEGER, request_json VARCHAR,
-            response_model VARCHAR, created_at TIMESTAMP
-        );
-        -- A model label: the name for its current variant, name@variant for a retired one, so
-        -- reports never mix two configurations under one name.
-        CREATE VIEW model_labels AS
-        SELECT name, variant, model_id, quantization, base_model, params_json, extra_body_json,
-               CASE WHEN retired_at IS NULL THEN name ELSE name || '@' || substr(variant, 4, 8) END AS model,
-               retired_at IS NULL AS current
-        FROM models;
-        CREATE VIEW answers AS
-        SELECT g.gen_id AS generation_id, l.model, l.name AS model_name, g.variant, l.current,
-               p.id AS prompt_id, p.pair, p.lang, p.category, p.difficulty, g.sample,
-               g.answer, g.reasoning, g.prompt_tokens, g.completion_tokens, g.reasoning_tokens,
-               g.reasoning_tokens_estimated, g.latency_ms, g.finish_reason, g.error, g.attempts,
-               g.status, g.response_model, g.run_id, g.created_at, g.prompt_key
-        FROM generations g
-        JOIN model_labels l ON l.variant = g.variant
-        JOIN prompts p ON p.prompt_key = g.prompt_key;
-        """
-    )
+    def comparison_status(self, keys: list[str]) -> dict[str, str]:
+        return _key_status(self, "comparisons", "comparison_id", keys)
+
+    def write_verdicts(self, rows: list[dict[str, Any]]) -> int:
+        """Whole verdicts (every criterion row of a verdict id) replace any stored ones."""
+        return _replace_rows(self, "verdicts", "verdict_id", VERDICT_COLS, rows)
+
+    def write_comparisons(self, rows: list[dict[str, Any]]) -> int:
+        return _replace_rows(self, "comparisons", "comparison_id", COMPARISON_COLS, rows)

@@ -1,0 +1,143 @@
+"""Numbered schema migrations of the DuckDB store: append only, never edit a shipped one.
+
+The schema is public API (SQL users rely on the views), so every change is a new function here,
+applied once and recorded in `_judge_migrations` in the same transaction as its DDL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register a migration. Its name is its identity: never rename or edit a shipped one."""
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY, stage VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP,
+            status VARCHAR, argv VARCHAR, config_json VARCHAR, counts_json VARCHAR, judge_version VARCHAR
+        );
+        CREATE TABLE models (
+            name VARCHAR, variant VARCHAR, model_id VARCHAR, base_url VARCHAR, params_json VARCHAR,
+            extra_body_json VARCHAR, system_prompt VARCHAR, quantization VARCHAR, params_total VARCHAR,
+            params_active VARCHAR, base_model VARCHAR, tags_json VARCHAR, metadata_json VARCHAR,
+            registered_at TIMESTAMP, retired_at TIMESTAMP,
+            PRIMARY KEY (name, variant)
+        );
+        CREATE TABLE prompts (
+            prompt_key VARCHAR PRIMARY KEY, id VARCHAR, dataset VARCHAR, pair VARCHAR, lang VARCHAR,
+            category VARCHAR, prompt VARCHAR, system VARCHAR, reference VARCHAR, answer_json VARCHAR,
+            difficulty VARCHAR, tags_json VARCHAR
+        );
+        CREATE TABLE generations (
+            gen_id VARCHAR PRIMARY KEY, variant VARCHAR, prompt_key VARCHAR, sample INTEGER, run_id VARCHAR,
+            status VARCHAR, answer VARCHAR, reasoning VARCHAR, prompt_tokens INTEGER, completion_tokens INTEGER,
+            reasoning_tokens INTEGER, reasoning_tokens_estimated BOOLEAN, latency_ms DOUBLE,
+            finish_reason VARCHAR, error VARCHAR, attempts INTEGER, request_json VARCHAR,
+            response_model VARCHAR, created_at TIMESTAMP
+        );
+        -- A model label: the name for its current variant, name@variant for a retired one, so
+        -- reports never mix two configurations under one name.
+        CREATE VIEW model_labels AS
+        SELECT name, variant, model_id, quantization, base_model, params_json, extra_body_json,
+               CASE WHEN retired_at IS NULL THEN name ELSE name || '@' || substr(variant, 4, 8) END AS model,
+               retired_at IS NULL AS current
+        FROM models;
+        CREATE VIEW answers AS
+        SELECT g.gen_id AS generation_id, l.model, l.name AS model_name, g.variant, l.current,
+               p.id AS prompt_id, p.pair, p.lang, p.category, p.difficulty, g.sample,
+               g.answer, g.reasoning, g.prompt_tokens, g.completion_tokens, g.reasoning_tokens,
+               g.reasoning_tokens_estimated, g.latency_ms, g.finish_reason, g.error, g.attempts,
+               g.status, g.response_model, g.run_id, g.created_at, g.prompt_key
+        FROM generations g
+        JOIN model_labels l ON l.variant = g.variant
+        JOIN prompts p ON p.prompt_key = g.prompt_key;
+        """
+    )
+
+
+@migration
+def m002_judge(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE TABLE rubrics (
+            name VARCHAR, version VARCHAR, path VARCHAR, text VARCHAR, canonical_json VARCHAR,
+            scale_min INTEGER, scale_max INTEGER, criteria_json VARCHAR,
+            registered_at TIMESTAMP, retired_at TIMESTAMP,
+            PRIMARY KEY (name, version)
+        );
+        -- One row per verdict x criterion. A failed verdict has a row per criterion with a NULL
+        -- score and the error, so nothing is silently missing from averages.
+        CREATE TABLE verdicts (
+            verdict_id VARCHAR, criterion VARCHAR, generation_id VARCHAR, mode VARCHAR,
+            rubric VARCHAR, rubric_version VARCHAR, judge VARCHAR, judge_variant VARCHAR, judge_model_id VARCHAR,
+            score DOUBLE, expected_score DOUBLE, score_dist_json VARCHAR, logprob_coverage DOUBLE,
+            passed BOOLEAN, rationale VARCHAR, weight DOUBLE, error VARCHAR, attempts INTEGER,
+            prompt_tokens INTEGER, completion_tokens INTEGER, latency_ms DOUBLE, raw VARCHAR,
+            self_judged BOOLEAN, prompts_version VARCHAR, run_id VARCHAR, created_at TIMESTAMP,
+            PRIMARY KEY (verdict_id, criterion)
+        );
+        -- One row per judged order of a pair x criterion; `position_a` is the generation shown first.
+        CREATE TABLE comparisons (
+            comparison_id VARCHAR, criterion VARCHAR, pair_id VARCHAR, swap INTEGER,
+            position_a VARCHAR, position_b VARCHAR, rubric VARCHAR, rubric_version VARCHAR,
+            judge VARCHAR, judge_variant VARCHAR, judge_model_id VARCHAR,
+            winner VARCHAR, rationale VARCHAR, error VARCHAR, attempts INTEGER,
+            prompt_tokens INTEGER, completion_tokens INTEGER, latency_ms DOUBLE, raw VARCHAR,
+            prompts_version VARCHAR, run_id VARCHAR, created_at TIMESTAMP,
+            PRIMARY KEY (comparison_id, criterion)
+        );
+        CREATE TABLE human_labels (
+            generation_id VARCHAR, rubric VARCHAR, criterion VARCHAR, annotator VARCHAR,
+            score DOUBLE, comment VARCHAR, created_at TIMESTAMP,
+            PRIMARY KEY (generation_id, rubric, criterion, annotator)
+        );
+        CREATE VIEW scores AS
+        SELECT v.generation_id, a.model, a.model_name, a.variant, a.prompt_id, a.pair, a.lang, a.category,
+               a.difficulty, a.sample, v.rubric, v.rubric_version,
+               coalesce(r.retired_at IS NULL, true) AS rubric_current, v.criterion, v.judge, v.score,
+               v.expected_score, v.logprob_coverage, v.passed, v.rationale, v.weight, v.error, v.attempts,
+               v.self_judged, v.mode, v.created_at, v.verdict_id
+        FROM verdicts v
+        JOIN answers a ON a.generation_id = v.generation_id
+        LEFT JOIN rubrics r ON r.name = v.rubric AND r.version = v.rubric_version;
+        -- A pair after the swap: both orders joined. The winner is a model label; when the two
+        -- orders disagree the pair counts as a tie and `consistent` is false.
+        CREATE VIEW pairwise AS
+        WITH o AS (
+            SELECT c.*, ga.model AS model_first, gb.model AS model_second,
+                   CASE c.winner WHEN 'A' THEN ga.model WHEN 'B' THEN gb.model WHEN 'tie' THEN 'tie' END AS winner_model
+            FROM comparisons c
+            JOIN answers ga ON ga.generation_id = c.position_a
+            JOIN answers gb ON gb.generation_id = c.position_b
+        )
+        SELECT o1.pair_id, p.id AS prompt_id, p.pair, p.lang, p.category, o1.rubric, o1.rubric_version,
+               coalesce(r.retired_at IS NULL, true) AS rubric_current, o1.criterion, o1.judge,
+               o1.model_first AS model_a, o1.model_second AS model_b,
+               o1.position_a AS generation_a, o1.position_b AS generation_b,
+               o1.winner AS winner_order1, o2.winner AS winner_order2,
+               CASE WHEN o1.error IS NOT NULL OR o2.error IS NOT NULL THEN NULL
+                    WHEN o1.winner_model = o2.winner_model THEN o1.winner_model
+                    ELSE 'tie' END AS winner,
+               CASE WHEN o1.error IS NOT NULL OR o2.error IS NOT NULL THEN NULL
+                    ELSE o1.winner_model = o2.winner_model END AS consistent,
+               coalesce(o1.error, o2.error) AS error, o1.rationale AS rationale_order1, o2.rationale AS rationale_order2
+        FROM o o1
+        JOIN o o2 ON o2.pair_id = o1.pair_id AND o2.criterion = o1.criterion AND o2.swap = 1
+        JOIN generations g ON g.gen_id = o1.position_a
+        JOIN prompts p ON p.prompt_key = g.prompt_key
+        LEFT JOIN rubrics r ON r.name = o1.rubric AND r.version = o1.rubric_version
+        WHERE o1.swap = 0;
+        """
+    )
