@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 dataset_app = typer.Typer(help="Validate, summarise and import prompt datasets (JSONL).", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
+rubric_app = typer.Typer(help="Check and preview rubric files (for the linguists who edit them).", no_args_is_help=True)
+app.add_typer(rubric_app, name="rubric")
 
 out = Console()
 err = Console(stderr=True)
@@ -91,6 +93,152 @@ def generate(
         raise WorkFailedError(f"{s.errors} items failed after retries; they are stored as errors",
                               hints=["see them with: judge sql \"SELECT model, prompt_id, error FROM answers WHERE error IS NOT NULL\"",
                                      "call them again with: judge generate --retry-errors"])
+
+
+@app.command()
+def grade(
+    config: ConfigOpt = Path("judge.toml"),
+    models: ModelsOpt = None,
+    rubric: Annotated[Optional[str], typer.Option("--rubric", "-r", help="Comma-separated rubric names (default: all configured).")] = None,
+    judge: Annotated[Optional[str], typer.Option("--judge", "-j", help="A [[models]] name to judge with (overrides [judge].model).")] = None,
+    mode: Annotated[Optional[str], typer.Option(help="single, pairwise or both (default: from the config).")] = None,
+    regrade: Annotated[bool, typer.Option("--regrade", help="Grade again even where a verdict is stored.")] = False,
+    retry_errors: Annotated[bool, typer.Option("--retry-errors", help="Grade again the verdicts stored as errors.")] = False,
+    concurrency: Annotated[Optional[int], typer.Option(help="Judge requests in flight.", min=1)] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Grade only the first N prompts.", min=1)] = None,
+    no_checks: Annotated[bool, typer.Option("--no-checks", help="Skip the deterministic checks.")] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Score stored answers with the judge model against the rubric files; run the deterministic checks.
+
+    Single mode gives each answer a score per criterion; pairwise mode compares two models' answers to
+    the same prompt in both orders (position swap). Only answers without a verdict for the current
+    rubric version are graded, so editing one rubric re-grades that rubric only.
+
+    Example: judge grade --mode both --rubric russian_fluency
+    """
+    from .config import load_config
+    from .grade import grade as run
+
+    cfg = load_config(config)
+    if judge:
+        from .errors import ConfigError
+
+        if cfg.judge is None or judge not in {m.name for m in cfg.models}:
+            raise ConfigError([f"--judge: {judge!r} is not a [[models]] name in {config}"])
+        cfg.judge.model = judge
+    if mode and mode not in ("single", "pairwise", "both"):
+        from .errors import ConfigError
+
+        raise ConfigError([f"--mode: {mode!r} is not single, pairwise or both"])
+    import time
+
+    t0 = time.monotonic()
+    with _progress(progress and sys.stderr.isatty()) as bar:
+        task = bar.add_task("grade", total=None, rate="", errors="")
+        counts = {"done": 0, "err": 0}
+
+        def on_plan(n: int) -> None:
+            bar.update(task, total=n)
+
+        def on_done(kind: str, ok: bool) -> None:
+            counts["done"] += 1
+            counts["err"] += 0 if ok else 1
+            rate = counts["done"] / max(time.monotonic() - t0, 1e-9)
+            bar.update(task, advance=1, rate=f"{rate:.2f}/s", errors=f"{counts['err']} errors" if counts["err"] else "")
+
+        s = run(cfg, mode=mode, rubrics=_names(rubric), models=_names(models), regrade=regrade, retry_errors=retry_errors,
+                concurrency=concurrency, limit=limit, checks=False if no_checks else None, argv=sys.argv[1:],
+                on_plan=on_plan, on_done=on_done)
+    err.print(f"grade: {s.ok} verdicts, {s.errors} errors, {s.checks} answers checked (run {s.run_id})")
+    if s.errors:
+        raise WorkFailedError(f"{s.errors} verdicts failed after retries; they are stored as errors (no score)",
+                              hints=["see them with: judge sql \"SELECT model, prompt_id, rubric, error FROM scores WHERE error IS NOT NULL\"",
+                                     "grade them again with: judge grade --retry-errors"])
+
+
+@rubric_app.command("check")
+def rubric_check(files: Annotated[list[Path], typer.Argument(help="Rubric YAML files.")]) -> None:
+    """Validate rubric files: every problem as file:line: path: message (exit 2); warn on missing translations.
+
+    Example: judge rubric check rubrics/*.yaml
+    """
+    from .errors import RubricError
+    from .rubric import check_rubric_files
+
+    res = check_rubric_files(files)
+    for w in res.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    if not res.ok:
+        raise RubricError(res.problems)
+    for r in res.rubrics:
+        out.print(f"{r.source_path}: {r.name} OK ({len(r.criteria)} criteria, version {r.version})", highlight=False, soft_wrap=True)
+
+
+@rubric_app.command("show")
+def rubric_show(
+    file: Annotated[Path, typer.Argument(help="A rubric YAML file.")],
+    lang: Annotated[str, typer.Option(help="ru or en: the language of the judged item.")] = "ru",
+    mode: Annotated[str, typer.Option(help="single or pairwise.")] = "single",
+) -> None:
+    """Print the exact prompt the judge sees for a sample answer, so a linguist can read it.
+
+    Example: judge rubric show rubrics/russian_fluency.yaml --lang ru
+    """
+    from .errors import RubricError
+    from .prompts import show_prompt
+
+    if lang not in ("ru", "en") or mode not in ("single", "pairwise"):
+        raise RubricError([f"--lang must be ru or en and --mode single or pairwise (got {lang!r}, {mode!r})"])
+    out.out(show_prompt(file, lang, mode), highlight=False)  # type: ignore[arg-type]
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = Path("judge.toml"),
+    models: ModelsOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the server commands instead of running them.")] = False,
+    detach: Annotated[bool, typer.Option("--detach", help="Start the servers in the background and return.")] = False,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the servers started with --detach.")] = False,
+    show_status: Annotated[bool, typer.Option("--status", help="List the servers started by judge.")] = False,
+) -> None:
+    """Start the model servers described by `serve = {...}` in judge.toml (vLLM or llama.cpp).
+
+    vLLM gets the right reasoning parser per family (gpt-oss: openai_gptoss, Qwen3: qwen3,
+    Qwen3 Thinking-2507: deepseek_r1). Without --detach it runs until Ctrl-C, then stops them.
+
+    Example: judge serve --dry-run
+    """
+    from . import serve as srv
+
+    if stop:
+        names = srv.stop(names=_names(models))
+        err.print(f"stopped: {', '.join(names) or 'nothing was running'}")
+        return
+    if show_status:
+        from .render import render_rows
+
+        rows = [(s.name, s.pid, s.base_url, s.alive, s.ready) for s in srv.status()]
+        render_rows(["name", "pid", "base_url", "alive", "answering"], rows, "table", out)
+        return
+    from .config import load_config
+
+    cfg = load_config(config)
+    if dry_run:
+        for line in srv.dry_run(cfg, _names(models)):
+            out.out(line, highlight=False)
+        return
+    if detach:
+        for r in srv.start(cfg, _names(models)):
+            err.print(f"{r.name}: {r.base_url} ({'started' if r.started else 'already running'}); log {r.log}")
+        return
+
+    def ready(running: list) -> None:
+        for r in running:
+            err.print(f"{r.name}: {r.base_url} ({'started' if r.started else 'already running'}); log {r.log}")
+        err.print("serving; Ctrl-C stops the servers started here")
+
+    srv.foreground(cfg, _names(models), on_ready=ready)
 
 
 @app.command()
