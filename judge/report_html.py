@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from html import escape
 
 from .queries import TOTAL
-from .report import Report
 from .report_md import View, criterion_rank, filters_line, models_view, sections
+from .report_model import Report
 
 PALETTE = ["#2b6cb0", "#c53030", "#2f855a", "#6b46c1", "#dd6b20", "#975a16", "#b83280", "#0987a0"]
 LANG_COLORS = {"en": "#2b6cb0", "ru": "#c53030", "all": "#4a5568"}

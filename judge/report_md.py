@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .queries import TOTAL
-from .report import Report, ScoreRow, Section
+from .report_model import Report, ScoreRow, Section
 
 LANG_ORDER = {"all": 0, "en": 1, "ru": 2}
 SECTION_ORDER = ["overview", "language_gap", "model_deltas", "depth", "pairwise", "accuracy", "language_fidelity",

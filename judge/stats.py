@@ -3,6 +3,7 @@
 Nothing here reads files or the store. Every function drops missing inputs (NaN, or ``None`` in
 label/verdict sequences), returns NaN fields instead of raising on empty input, and is
 deterministic given ``seed``. Intervals are percentile-bootstrap unless said otherwise.
+Agreement between raters (kappa, Krippendorff's alpha, Spearman) is in ``agreement``.
 
 Bootstrap cost: resampling a mean is done without an ``(n_boot, n)`` index matrix when the data
 have few distinct values (rubric scores 1-5, paired differences): the resampled count of each
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -150,6 +151,9 @@ def bootstrap_mean_ci(
     return Estimate(float(x.mean()), float(lo), float(hi), int(x.size), dropped)
 
 
+_EXACT_MAX = 13  # scipy's own limit for enumerating all sign flips of a tied sample
+
+
 def wilcoxon_p(a: ArrayLike, b: ArrayLike) -> float:
     """Two-sided Wilcoxon signed-rank p-value for aligned samples ``a`` and ``b``.
 
@@ -158,14 +162,37 @@ def wilcoxon_p(a: ArrayLike, b: ArrayLike) -> float:
     prompts show no difference; Pratt keeps the zeros in the ranking (scipy calls it the more
     conservative choice). Pairs with a NaN on either side are dropped. No pairs gives NaN; all
     differences zero gives 1.0.
+
+    The p-values are those of scipy's ``method="auto"``; only the slow case is computed here.
+    Without ties or zeros scipy uses the exact null distribution (n <= 50), else the normal
+    approximation with tie and zero corrections (n > 13). With ties or zeros and n <= 13 it runs
+    ``permutation_test`` over all 2**n sign flips, 0.1-1.5 s a call, and a report makes
+    hundreds: ``_signflip_p`` enumerates the same flips in well under a millisecond. The normal
+    approximation is not used there: with few pairs it is too liberal (five pairs all +1 gives
+    0.025, when no sign pattern of five pairs can reach below 0.0625).
     """
     d = _paired(a, b)
     if d.size == 0 or not np.any(d):
         return NAN if d.size == 0 else 1.0
+    tied = not np.all(d) or np.unique(np.abs(d)).size < d.size
+    if tied and d.size <= _EXACT_MAX:
+        return _signflip_p(d)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        p = float(_sp.wilcoxon(d, zero_method="pratt").pvalue)
+        p = float(_sp.wilcoxon(d, zero_method="pratt", method="asymptotic" if tied else "auto").pvalue)
     return 1.0 if math.isnan(p) else min(1.0, p)
+
+
+def _signflip_p(d: np.ndarray) -> float:
+    """Exact two-sided p of the Pratt signed-rank sum under all sign flips (scipy's recipe)."""
+    ranks = _sp.rankdata(np.abs(d))  # zeros take part in the ranking but never carry a sign
+    observed = float(ranks[d > 0].sum())
+    r = ranks[d != 0]
+    flips = (np.arange(1 << r.size)[:, None] >> np.arange(r.size)) & 1
+    null = flips @ r
+    tol = abs(observed) * 100 * np.finfo(float).eps  # equal statistics up to rounding count as equal
+    below, above = np.mean(null <= observed + tol), np.mean(null >= observed - tol)
+    return float(min(1.0, 2 * min(below, above)))
 
 
 def _paired(a: ArrayLike, b: ArrayLike) -> np.ndarray:
@@ -189,33 +216,61 @@ def paired_bootstrap_diff(
     return PairedDiff(est.mean, est.lo, est.hi, est.n, wilcoxon_p(d, np.zeros_like(d)))
 
 
-def cluster_bootstrap_mean_ci(
-    values: ArrayLike, clusters: Sequence[Hashable] | np.ndarray, *, level: float = 0.95,
-    n_boot: int = 2000, seed: int = 0,
+def paired_diff(
+    x: ArrayLike, y: ArrayLike, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0
+) -> PairedDiff:
+    """``paired_bootstrap_diff`` of ``x - y`` with the differences rounded to 1e-9.
+
+    For per-unit means computed as sums / sizes (several samples per prompt): equal rational
+    differences such as 1/3 - 0 and 2/3 - 1/3 differ in the last float bit. Rounded, they compare
+    equal, so the bootstrap keeps its few-distinct-values shortcut and the Wilcoxon ranks see
+    the ties. No reported digit changes. Pairs with a NaN on either side are dropped.
+    """
+    d = np.round(_paired(x, y), 9)
+    return paired_bootstrap_diff(d, np.zeros_like(d), level=level, n_boot=n_boot, seed=seed)
+
+
+def cluster_mean_ci(
+    sums: ArrayLike, sizes: ArrayLike, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0
 ) -> Estimate:
-    """Row mean with a CI that resamples whole clusters (e.g. prompts) instead of rows.
+    """Row mean with a CI that resamples whole clusters (e.g. prompts), from per-cluster totals.
 
     Use it when several rows share a prompt (samples, criteria): those rows are correlated and a
-    row bootstrap would give too narrow an interval. Each resample's statistic is the mean over
-    all rows of the drawn clusters, so large clusters weigh as much as in the point estimate.
-    ``n`` counts rows; rows with NaN values are dropped before clustering.
+    row bootstrap would give too narrow an interval. ``sums[i]`` and ``sizes[i]`` are the sum and
+    the number of rows of cluster i; the estimate is ``sum(sums) / sum(sizes)`` and each resample's
+    statistic is the same ratio over the drawn clusters, so large clusters weigh as much as in
+    the point estimate. ``n`` counts rows. Clusters of size 0 are left out; a NaN sum drops the
+    cluster and its rows count in ``n_dropped``.
+
+    Cost: clusters of one size reduce to a bootstrap of cluster means (``bootstrap_mean_ci``), and
+    few distinct (sum, size) pairs, as rubric scores give, to one multinomial draw per resample
+    (the shortcut in the module docstring). Otherwise index matrices over clusters, in chunks.
     """
     _check_level(level)
-    x = np.asarray(values, dtype=float).ravel()
-    labels = np.asarray(clusters, dtype=object).ravel()
-    if labels.size != x.size:
-        raise ValueError(f"values and clusters differ in length: {x.size} vs {labels.size}")
-    keep = ~np.isnan(x)
-    x, labels, dropped = x[keep], labels[keep], int(x.size - keep.sum())
-    if x.size == 0:
+    s, z = np.asarray(sums, dtype=float).ravel(), np.asarray(sizes, dtype=float).ravel()
+    if s.size != z.size:
+        raise ValueError(f"sums and sizes differ in length: {s.size} vs {z.size}")
+    dropped = int(z[np.isnan(s)].sum())
+    keep = (z > 0) & ~np.isnan(s)
+    s, z = s[keep], z[keep]
+    if s.size == 0:
         return Estimate(NAN, NAN, NAN, 0, dropped)
-    codes: dict[Hashable, int] = {}
-    inv = np.fromiter((codes.setdefault(c, len(codes)) for c in labels), np.int64, x.size)
-    sums, sizes = np.bincount(inv, weights=x), np.bincount(inv).astype(float)
-    chunks = _index_chunks(np.random.default_rng(seed), sums.size, n_boot)
-    boot = np.concatenate([sums[i].sum(axis=1) / sizes[i].sum(axis=1) for i in chunks])
+    n_rows, rng = int(z.sum()), np.random.default_rng(seed)
+    if np.all(z == z[0]):
+        # Rounded so that equal cluster means compare equal (see ``paired_diff``).
+        e = bootstrap_mean_ci(np.round(s / z[0], 9), level=level, n_boot=n_boot, seed=seed)
+        return Estimate(e.mean, e.lo, e.hi, n_rows, dropped)
+    parts = [(np.unique(s[z == size], return_counts=True), size) for size in np.unique(z)]
+    pairs = np.array([(v, size) for (vals, _), size in parts for v in vals])
+    if len(pairs) * 4 <= s.size:
+        counts = np.concatenate([c for (_, c), _ in parts])
+        draws = rng.multinomial(s.size, counts / s.size, size=n_boot)
+        boot = (draws @ pairs[:, 0]) / (draws @ pairs[:, 1])
+    else:
+        chunks = _index_chunks(rng, s.size, n_boot)
+        boot = np.concatenate([s[i].sum(axis=1) / z[i].sum(axis=1) for i in chunks])
     lo, hi = _percentile_ci(boot, level)
-    return Estimate(float(x.mean()), float(lo), float(hi), int(x.size), dropped)
+    return Estimate(float(s.sum() / z.sum()), float(lo), float(hi), n_rows, dropped)
 
 
 def holm_correction(pvalues: Sequence[float | None]) -> list[float]:
@@ -413,126 +468,3 @@ def swap_consistency(
     first = sum((v1 == "A") + (v2 == "A") for v1, v2 in ok)
     lo, hi = _wilson(consistent, n, level)
     return Consistency(consistent / n, n, first / (2 * n), lo, hi)
-
-
-def _label_pairs(x: Sequence[Any], y: Sequence[Any]) -> list[tuple[Any, Any]]:
-    if len(x) != len(y):
-        raise ValueError(f"rating sequences differ in length: {len(x)} vs {len(y)}")
-    return [(a, b) for a, b in zip(x, y, strict=True) if not (_is_missing(a) or _is_missing(b))]
-
-
-def percent_agreement(x: Sequence[Any], y: Sequence[Any]) -> float:
-    """Share of items (both rated) on which the two raters give the same label; NaN if none."""
-    pairs = _label_pairs(x, y)
-    return sum(a == b for a, b in pairs) / len(pairs) if pairs else NAN
-
-
-def _kappa(x: Sequence[Any], y: Sequence[Any], weights: str,
-           categories: Sequence[Any] | None) -> float:
-    pairs = _label_pairs(x, y)
-    if not pairs:
-        return NAN
-    if categories is None:
-        seen = {v for p in pairs for v in p}
-        try:
-            categories = sorted(seen)
-        except TypeError:  # mixed label types: order is irrelevant for nominal kappa
-            categories = sorted(seen, key=repr)
-    ix = {c: i for i, c in enumerate(categories)}
-    missing = {v for p in pairs for v in p} - ix.keys()
-    if missing:
-        raise ValueError(f"labels not among the categories: {sorted(map(repr, missing))}")
-    k = len(categories)
-    obs = np.zeros((k, k))
-    np.add.at(obs, (np.array([ix[a] for a, _ in pairs]), np.array([ix[b] for _, b in pairs])), 1)
-    obs /= obs.sum()
-    exp = np.outer(obs.sum(axis=1), obs.sum(axis=0))
-    dist = np.abs(np.subtract.outer(np.arange(k), np.arange(k))) / max(k - 1, 1)
-    w = {"none": (dist > 0).astype(float), "linear": dist, "quadratic": dist**2}[weights]
-    den = float((w * exp).sum())
-    # Expected disagreement 0 means both raters used one and the same category: undefined.
-    return 1.0 - float((w * obs).sum()) / den if den > 0 else NAN
-
-
-def cohen_kappa(x: Sequence[Any], y: Sequence[Any]) -> float:
-    """Cohen's kappa for two raters on nominal labels.
-
-    Items missing for either rater are dropped. NaN when nothing is left or when chance
-    agreement is 1 (both raters used a single, identical label), where kappa is undefined.
-    """
-    return _kappa(x, y, "none", None)
-
-
-def weighted_kappa(
-    x: Sequence[Any], y: Sequence[Any], weights: Literal["linear", "quadratic"] = "quadratic",
-    categories: Sequence[Any] | None = None,
-) -> float:
-    """Weighted kappa for two raters on an ordinal scale.
-
-    Args:
-        x: First rater's labels; None/NaN is missing (the item is dropped).
-        y: Second rater's labels, aligned with ``x``.
-        weights: Disagreement weight from category positions: ``|i-j|/(k-1)`` or its square.
-        categories: The ordered scale (e.g. ``range(1, 6)``), else the sorted labels seen. Give
-            it when a level inside the scale may go unused: weights depend on positions.
-    """
-    if weights not in ("linear", "quadratic"):
-        raise ValueError(f"weights must be 'linear' or 'quadratic', got {weights!r}")
-    return _kappa(x, y, weights, categories)
-
-
-def spearman(x: ArrayLike, y: ArrayLike) -> float:
-    """Spearman rank correlation over pairs with no NaN; NaN if fewer than 2 or constant."""
-    a, b = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
-    if a.shape != b.shape:
-        raise ValueError(f"spearman inputs differ in length: {a.size} vs {b.size}")
-    keep = ~(np.isnan(a) | np.isnan(b))
-    a, b = a[keep], b[keep]
-    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return NAN
-    return float(_sp.spearmanr(a, b).statistic)
-
-
-def krippendorff_alpha(
-    data: ArrayLike, level: Literal["nominal", "ordinal", "interval"] = "ordinal"
-) -> float:
-    """Krippendorff's alpha for a raters x units matrix with NaN for missing ratings.
-
-    Built from the coincidence matrix (Krippendorff 2011, "Computing Krippendorff's
-    alpha-reliability"). Units rated fewer than twice are not pairable and are left out. The
-    ordinal metric is ``delta(c, k) = (sum of n_g for g from c to k - (n_c + n_k) / 2) ** 2``
-    over the values' coincidence marginals ``n_g``, so it depends on ranks, not on distances.
-    NaN when fewer than two pairable values or a single value throughout.
-    """
-    if level not in ("nominal", "ordinal", "interval"):
-        raise ValueError(f"level must be nominal, ordinal or interval, got {level!r}")
-    d = np.asarray(data, dtype=float)
-    if d.ndim != 2:
-        raise ValueError(f"data must be raters x units (2-D), got shape {d.shape}")
-    d = d[:, (~np.isnan(d)).sum(axis=0) >= 2]
-    vals = np.unique(d[~np.isnan(d)])
-    if vals.size < 2:
-        return NAN
-    counts = np.stack([(d == v).sum(axis=0) for v in vals], axis=1).astype(float)  # units x k
-    per = counts / (counts.sum(axis=1) - 1)[:, None]  # each pair weighs 1/(m_u - 1)
-    coinc = per.T @ counts - np.diag(per.sum(axis=0))
-    n_c = coinc.sum(axis=1)
-    if level == "nominal":
-        delta = 1.0 - np.eye(vals.size)
-    elif level == "interval":
-        delta = np.subtract.outer(vals, vals) ** 2
-    else:  # ordinal
-        cum = np.cumsum(n_c)
-        idx = np.arange(vals.size)
-        lo_i, hi_i = np.minimum.outer(idx, idx), np.maximum.outer(idx, idx)
-        between = cum[hi_i] - cum[lo_i] + n_c[lo_i]  # sum of n_g over g in [lo, hi]
-        delta = (between - (n_c[:, None] + n_c[None, :]) / 2) ** 2
-    expected = float((np.outer(n_c, n_c) * delta).sum())
-    if expected == 0:
-        return NAN
-    return 1.0 - (n_c.sum() - 1) * float((coinc * delta).sum()) / expected
-
-
-def krippendorff_alpha_ordinal(data: ArrayLike) -> float:
-    """Krippendorff's alpha with the ordinal metric; see ``krippendorff_alpha``."""
-    return krippendorff_alpha(data, "ordinal")

@@ -8,13 +8,11 @@ import re
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from rich.console import Console
 
-from judge import stats
 from judge.queries import TOTAL
-from judge.report import DEMO_NOTE, Report, build_report, cluster_ci, render
+from judge.report import DEMO_NOTE, Report, build_report, render
 from judge.store import Store
 from judge.synth import DEFAULT_MODELS, Planted, synthetic_db
 
@@ -276,20 +274,6 @@ def _rounded(x: object) -> object:
 def test_report_is_deterministic_for_a_seed(synth_path: Path) -> None:
     a, b = _open(synth_path, seed=3), _open(synth_path, seed=3)
     assert _rounded(a.sections.model_dump()) == _rounded(b.sections.model_dump())
-
-
-def test_cluster_ci_matches_the_stats_cluster_bootstrap() -> None:
-    rng = np.random.default_rng(1)
-    sizes = rng.integers(1, 4, 400).astype(float)
-    rows = [rng.integers(1, 6, int(k)).astype(float) for k in sizes]
-    sums = np.array([r.sum() for r in rows])
-    fast = cluster_ci(sums, sizes, n_boot=4000, seed=0)
-    ref = stats.cluster_bootstrap_mean_ci(np.concatenate(rows), np.repeat(np.arange(400), sizes.astype(int)),
-                                          n_boot=4000, seed=0)
-    assert fast.mean == pytest.approx(ref.mean) and fast.n == ref.n
-    assert fast.lo == pytest.approx(ref.lo, abs=0.03) and fast.hi == pytest.approx(ref.hi, abs=0.03)
-    empty = cluster_ci(np.zeros(3), np.zeros(3), n_boot=10, seed=0)
-    assert empty.n == 0 and np.isnan(empty.mean)
 
 
 # -- a database written by the real pipeline (generate + grade against the fake server) ------------

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
+import warnings
 
 import numpy as np
 import pytest
+from scipy import stats as sp_stats
 
-from judge import stats
+from judge import agreement, stats
 
 NAN = float("nan")
 
@@ -106,12 +109,70 @@ def test_wilcoxon_p_uses_pratt_zero_handling():
     assert 0 < p < 0.01
 
 
+def _scipy_wilcoxon(d, method="auto"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(sp_stats.wilcoxon(d, zero_method="pratt", method=method).pvalue)
+
+
+@pytest.mark.parametrize("d", [
+    [1, 1, 1, 1, 1],
+    [1, 0, -1, 2, 1, 1, 0, 2],
+    [0.5, -0.5, 1.5, 1.5, 2.0, 0.0, 1.0],
+])
+def test_wilcoxon_p_small_tied_samples_match_scipys_permutation_test(d):
+    # With ties or zeros and n <= 13, scipy's "auto" runs permutation_test over all 2**n sign
+    # flips (slow for n near 13, so these samples stay short); wilcoxon_p enumerates the same.
+    d = np.array(d, dtype=float)
+    assert stats.wilcoxon_p(d, np.zeros_like(d)) == pytest.approx(_scipy_wilcoxon(d), rel=1e-12)
+
+
+def test_wilcoxon_p_other_cases_use_scipys_exact_or_normal_method():
+    rng = np.random.default_rng(11)
+    tied = rng.integers(-2, 4, 30).astype(float)  # ties, n > 13: normal approximation
+    assert stats.wilcoxon_p(tied, np.zeros(30)) == pytest.approx(_scipy_wilcoxon(tied, "asymptotic"))
+    distinct = rng.normal(0.3, 1.0, 12)  # no ties or zeros: exact null distribution
+    assert stats.wilcoxon_p(distinct, np.zeros(12)) == pytest.approx(_scipy_wilcoxon(distinct, "exact"))
+    # Five pairs all +1: 2 of the 32 sign patterns are as extreme (the normal approximation says 0.025).
+    assert stats.wilcoxon_p([1.0] * 5, [0.0] * 5) == pytest.approx(2 / 32)
+
+
+def test_wilcoxon_p_is_fast_on_small_tied_samples():
+    d = np.array([2, 2, -1, 1, 1, 3, 0, 1, -2, 1, 1, 2, 1], dtype=float)  # n = 13, ties and a zero
+    start = time.perf_counter()
+    p = [stats.wilcoxon_p(d, np.zeros_like(d)) for _ in range(200)]
+    assert time.perf_counter() - start < 5.0  # about 0.03 s; scipy's permutation test, minutes
+    assert 0 < p[0] < 0.05 and len(set(p)) == 1
+
+
+def test_paired_diff_rounds_float_noise_into_ties():
+    noisy = [0.1 + 0.2, 0.3, 0.3, 0.5]  # 0.1 + 0.2 is 0.30000000000000004
+    exact = [0.3, 0.3, 0.3, 0.5]
+    assert noisy[0] != exact[0]
+    assert stats.paired_diff(noisy, [0, 0, 0, 0]) == stats.paired_bootstrap_diff(exact, [0, 0, 0, 0])
+    res = stats.paired_diff([1, NAN, 3], [0, 1, 1])
+    assert res.n == 2 and res.mean == 1.5
+    with pytest.raises(ValueError):
+        stats.paired_diff([1, 2], [1])
+
+
+def _by_cluster(values, labels):
+    """Per-cluster sums and row counts, as the report's queries return them (NaN rows left out)."""
+    x, labels = np.asarray(values, dtype=float), list(labels)
+    codes: dict = {}
+    inv = np.array([codes.setdefault(c, len(codes)) for c in labels], dtype=np.int64)
+    keep = ~np.isnan(x)
+    k = len(codes)
+    return (np.bincount(inv[keep], weights=x[keep], minlength=k),
+            np.bincount(inv[keep], minlength=k).astype(float))
+
+
 def test_cluster_bootstrap_is_wider_for_correlated_rows():
     rng = np.random.default_rng(6)
     prompts = np.repeat(np.arange(60), 5)  # 5 criteria per prompt share the prompt's effect
     values = rng.normal(size=60)[prompts] + 0.3 * rng.normal(size=prompts.size)
     naive = stats.bootstrap_mean_ci(values, n_boot=1000)
-    clustered = stats.cluster_bootstrap_mean_ci(values, [f"p{c}" for c in prompts], n_boot=1000)
+    clustered = stats.cluster_mean_ci(*_by_cluster(values, [f"p{c}" for c in prompts]), n_boot=1000)
     assert clustered.mean == pytest.approx(values.mean())
     assert clustered.n == 300
     assert (clustered.hi - clustered.lo) > 1.7 * (naive.hi - naive.lo)
@@ -123,13 +184,36 @@ def test_cluster_bootstrap_coverage_and_edges():
     covered = 0
     for r in range(200):
         values = rng.normal(size=40)[prompts] + rng.normal(size=prompts.size)
-        est = stats.cluster_bootstrap_mean_ci(values, prompts, n_boot=400, seed=r)
+        est = stats.cluster_mean_ci(*_by_cluster(values, prompts), n_boot=400, seed=r)
         covered += est.lo <= 0 <= est.hi
     assert 0.88 <= covered / 200 <= 0.99
-    empty = stats.cluster_bootstrap_mean_ci([NAN], ["p"])
+    empty = stats.cluster_mean_ci([NAN], [1])
     assert empty.n == 0 and empty.n_dropped == 1 and math.isnan(empty.lo)
     with pytest.raises(ValueError):
-        stats.cluster_bootstrap_mean_ci([1, 2], ["p"])
+        stats.cluster_mean_ci([1, 2], [1])
+    none = stats.cluster_mean_ci(np.zeros(3), np.zeros(3), n_boot=10)  # every row of every prompt failed
+    assert none.n == 0 and math.isnan(none.mean)
+
+
+@pytest.mark.parametrize("shape", ["equal sizes", "few (sum, size) pairs", "continuous"])
+def test_cluster_mean_ci_matches_a_plain_cluster_bootstrap(shape):
+    # One test per shortcut: cluster means, one multinomial draw over (sum, size) pairs, index matrices.
+    rng = np.random.default_rng(1)
+    sizes = np.full(400, 3) if shape == "equal sizes" else rng.integers(1, 4, 400)
+    if shape == "continuous":
+        rows = [rng.normal(3.0, 1.0, k) for k in sizes]
+    else:
+        rows = [rng.integers(1, 6, k).astype(float) for k in sizes]
+    sums = np.array([r.sum() for r in rows])
+    fast = stats.cluster_mean_ci(sums, sizes, n_boot=4000, seed=0)
+    # Reference: draw 400 prompts with replacement, pool their rows, take the mean.
+    draws = np.random.default_rng(99).integers(0, 400, (4000, 400))
+    boot = sums[draws].sum(axis=1) / sizes[draws].sum(axis=1)
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    all_rows = np.concatenate(rows)
+    assert fast.mean == pytest.approx(all_rows.mean()) and fast.n == all_rows.size
+    tol = 0.1 * (hi - lo)  # Monte Carlo error of each bound is about 1 % of the width
+    assert fast.lo == pytest.approx(lo, abs=tol) and fast.hi == pytest.approx(hi, abs=tol)
 
 
 def test_holm_correction_known_example():
@@ -261,9 +345,9 @@ def test_cohen_kappa_textbook_example():
     # 2x2 example (Wikipedia "Cohen's kappa"): 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no -> 0.4.
     x = ["yes"] * 25 + ["no"] * 25
     y = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
-    assert stats.cohen_kappa(x, y) == pytest.approx(0.4)
-    assert stats.percent_agreement(x, y) == pytest.approx(0.7)
-    assert stats.cohen_kappa([1, 2, 3, 2], [1, 2, 3, 2]) == 1.0
+    assert agreement.cohen_kappa(x, y) == pytest.approx(0.4)
+    assert agreement.percent_agreement(x, y) == pytest.approx(0.7)
+    assert agreement.cohen_kappa([1, 2, 3, 2], [1, 2, 3, 2]) == 1.0
 
 
 def test_weighted_kappa_hand_computed():
@@ -271,28 +355,28 @@ def test_weighted_kappa_hand_computed():
     # Marginals x=(3,1,2), y=(1,4,1). Unweighted: po=1/2, pe=1/4 -> 1/3.
     # Linear: observed 1.5/6, expected 16/36 -> 7/16. Quadratic: 0.75/6 vs 10.5/36 -> 4/7.
     x, y = [0, 1, 2, 0, 0, 2], [0, 1, 2, 1, 1, 1]
-    assert stats.cohen_kappa(x, y) == pytest.approx(1 / 3)
-    assert stats.weighted_kappa(x, y, "linear") == pytest.approx(7 / 16)
-    assert stats.weighted_kappa(x, y) == pytest.approx(4 / 7)
-    assert stats.weighted_kappa([1, 3, 5], [1, 3, 5], categories=range(1, 6)) == 1.0
+    assert agreement.cohen_kappa(x, y) == pytest.approx(1 / 3)
+    assert agreement.weighted_kappa(x, y, "linear") == pytest.approx(7 / 16)
+    assert agreement.weighted_kappa(x, y) == pytest.approx(4 / 7)
+    assert agreement.weighted_kappa([1, 3, 5], [1, 3, 5], categories=range(1, 6)) == 1.0
     # An unused level inside the scale (3) changes the weights' spacing, so a given scale matters.
     x5, y5 = [1, 2, 4, 4, 2], [2, 4, 1, 4, 2]
-    assert stats.weighted_kappa(x5, y5, categories=range(1, 6)) != pytest.approx(
-        stats.weighted_kappa(x5, y5))
+    assert agreement.weighted_kappa(x5, y5, categories=range(1, 6)) != pytest.approx(
+        agreement.weighted_kappa(x5, y5))
     with pytest.raises(ValueError):
-        stats.weighted_kappa([1, 7], [1, 2], categories=range(1, 6))
+        agreement.weighted_kappa([1, 7], [1, 2], categories=range(1, 6))
 
 
 def test_agreement_edge_cases():
-    assert math.isnan(stats.cohen_kappa([], []))
-    assert math.isnan(stats.cohen_kappa([3, 3, 3], [3, 3, 3]))  # chance agreement 1: undefined
-    assert stats.percent_agreement([3, 3, 3], [3, 3, 3]) == 1.0
-    assert stats.cohen_kappa([1, None, 2, NAN], [1, 2, 2, 1]) == 1.0
-    assert math.isnan(stats.percent_agreement([None], [1]))
-    assert stats.spearman([1, 2, 3, 4, NAN], [10, 20, 30, 40, 0]) == pytest.approx(1.0)
-    assert stats.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
-    assert math.isnan(stats.spearman([1, 1, 1], [1, 2, 3]))
-    assert math.isnan(stats.spearman([1], [2]))
+    assert math.isnan(agreement.cohen_kappa([], []))
+    assert math.isnan(agreement.cohen_kappa([3, 3, 3], [3, 3, 3]))  # chance agreement 1: undefined
+    assert agreement.percent_agreement([3, 3, 3], [3, 3, 3]) == 1.0
+    assert agreement.cohen_kappa([1, None, 2, NAN], [1, 2, 2, 1]) == 1.0
+    assert math.isnan(agreement.percent_agreement([None], [1]))
+    assert agreement.spearman([1, 2, 3, 4, NAN], [10, 20, 30, 40, 0]) == pytest.approx(1.0)
+    assert agreement.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert math.isnan(agreement.spearman([1, 1, 1], [1, 2, 3]))
+    assert math.isnan(agreement.spearman([1], [2]))
 
 
 KRIPPENDORFF_2011 = [  # 4 observers x 12 units, "Computing Krippendorff's alpha-reliability"
@@ -306,22 +390,22 @@ KRIPPENDORFF_2011 = [  # 4 observers x 12 units, "Computing Krippendorff's alpha
 @pytest.mark.parametrize("level,expected", [("nominal", 0.743), ("ordinal", 0.815),
                                             ("interval", 0.849)])
 def test_krippendorff_alpha_textbook(level, expected):
-    assert stats.krippendorff_alpha(KRIPPENDORFF_2011, level) == pytest.approx(expected, abs=5e-4)
+    assert agreement.krippendorff_alpha(KRIPPENDORFF_2011, level) == pytest.approx(expected, abs=5e-4)
 
 
 def test_krippendorff_alpha_ordinal_properties():
-    assert stats.krippendorff_alpha_ordinal(KRIPPENDORFF_2011) == pytest.approx(0.815, abs=5e-4)
+    assert agreement.krippendorff_alpha_ordinal(KRIPPENDORFF_2011) == pytest.approx(0.815, abs=5e-4)
     perfect = [[1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, NAN, 3, 4, NAN]]
-    assert stats.krippendorff_alpha_ordinal(perfect) == pytest.approx(1.0)
+    assert agreement.krippendorff_alpha_ordinal(perfect) == pytest.approx(1.0)
     # Ordinal alpha depends on ranks only: a monotone relabelling leaves it unchanged.
     d = np.array(KRIPPENDORFF_2011)
-    assert stats.krippendorff_alpha_ordinal(d**3) == pytest.approx(0.815, abs=5e-4)
+    assert agreement.krippendorff_alpha_ordinal(d**3) == pytest.approx(0.815, abs=5e-4)
     # Two raters, no missing data: nominal alpha approaches Cohen/Scott-type agreement.
-    assert stats.krippendorff_alpha([[1, 1, 2, 2], [1, 1, 2, 2]], "nominal") == pytest.approx(1.0)
-    assert math.isnan(stats.krippendorff_alpha_ordinal([[1, 1], [1, 1]]))  # one value: undefined
-    assert math.isnan(stats.krippendorff_alpha_ordinal([[1, NAN], [NAN, 2]]))  # nothing pairable
-    assert math.isnan(stats.krippendorff_alpha_ordinal(np.empty((2, 0))))
+    assert agreement.krippendorff_alpha([[1, 1, 2, 2], [1, 1, 2, 2]], "nominal") == pytest.approx(1.0)
+    assert math.isnan(agreement.krippendorff_alpha_ordinal([[1, 1], [1, 1]]))  # one value: undefined
+    assert math.isnan(agreement.krippendorff_alpha_ordinal([[1, NAN], [NAN, 2]]))  # nothing pairable
+    assert math.isnan(agreement.krippendorff_alpha_ordinal(np.empty((2, 0))))
     with pytest.raises(ValueError):
-        stats.krippendorff_alpha([1, 2, 3])
+        agreement.krippendorff_alpha([1, 2, 3])
     with pytest.raises(ValueError):
-        stats.krippendorff_alpha(KRIPPENDORFF_2011, "ratio")
+        agreement.krippendorff_alpha(KRIPPENDORFF_2011, "ratio")

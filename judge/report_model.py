@@ -1,0 +1,387 @@
+"""The report's data model: the Pydantic records `judge report` fills and renders.
+
+`Report.model_dump_json()` is the JSON form: every key below is part of the format
+(`FORMAT_VERSION` changes when a key is renamed or removed); NaN becomes null.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = 1
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Section(_M):
+    title: str
+    skipped: str | None = None
+    """Why the section has no data (None when it has)."""
+    notes: list[str] = Field(default_factory=list)
+    """How to read the section, and parts of it skipped for lack of data."""
+
+
+class ScoreRow(_M):
+    judge: str
+    rubric: str
+    rubric_version: str
+    criterion: str
+    """A rubric criterion, or `weighted_total` (the rubric's criteria averaged by their weights)."""
+    model: str
+    lang: str
+    """`en`, `ru`, ... or `all` (totals pooled over languages, resampled by RU/EN pair)."""
+    mean: float | None
+    lo: float | None
+    hi: float | None
+    n: int
+    """Scored rows (answers × samples) behind the mean."""
+    n_error: int
+    """Failed verdict rows left out of the mean."""
+    n_units: int
+    """Prompts (or pairs for `all`) resampled by the bootstrap."""
+
+
+class Overview(Section):
+    criteria: list[ScoreRow] = Field(default_factory=list)
+    totals: list[ScoreRow] = Field(default_factory=list)
+
+
+class GapRow(_M):
+    judge: str
+    rubric: str
+    criterion: str
+    model: str
+    mean_ru: float | None
+    mean_en: float | None
+    diff: float | None
+    """Mean RU − EN over pairs scored in both languages (negative: worse in Russian)."""
+    lo: float | None
+    hi: float | None
+    n_pairs: int
+    p_value: float | None
+    p_holm: float | None
+
+
+class LanguageGap(Section):
+    rows: list[GapRow] = Field(default_factory=list)
+
+
+class DeltaRow(_M):
+    judge: str
+    rubric: str
+    lang: str
+    model_a: str
+    model_b: str
+    mean_a: float | None
+    mean_b: float | None
+    diff: float | None
+    """Mean of A − B (weighted totals) over the prompts both answered."""
+    lo: float | None
+    hi: float | None
+    n: int
+    p_value: float | None
+    """Wilcoxon signed-rank (Pratt)."""
+    p_holm: float | None
+    """Holm-adjusted across every row of this table."""
+    variant_of: str | None = None
+    """The shared base model when A and B are variants of it."""
+    differs: str | None = None
+    """What tells the two variants apart, e.g. `precision bf16 → fp8`."""
+
+
+class Difference(_M):
+    what: str
+    a: str | None
+    b: str | None
+
+
+class VariantPair(_M):
+    base_model: str
+    model_a: str
+    model_b: str
+    differs: list[Difference]
+    label: str
+
+
+class FlipRow(_M):
+    base_model: str
+    model_a: str
+    model_b: str
+    lang: str
+    rate: float | None
+    """Share of (prompt, sample) items whose check:answer correctness differs between A and B."""
+    n: int
+    a_only: int
+    """Items right under A only."""
+    b_only: int
+    accuracy_a: float | None
+    accuracy_b: float | None
+
+
+class ModelDeltas(Section):
+    rows: list[DeltaRow] = Field(default_factory=list)
+    variants: list[VariantPair] = Field(default_factory=list)
+    flips: list[FlipRow] = Field(default_factory=list)
+
+
+class DepthRow(_M):
+    judge: str
+    rubric: str
+    model: str
+    n: int
+    mean_reasoning_tokens: float | None
+    median_reasoning_tokens: float | None
+    estimated_share: float | None
+    """Share of answers whose reasoning token count was estimated from text, not reported."""
+    mean_score: float | None
+    spearman: float | None
+    """Rank correlation of reasoning tokens and the weighted total, answer by answer."""
+
+
+class DepthBin(_M):
+    judge: str
+    rubric: str
+    model: str
+    bin: int
+    """Decile of the model's reasoning tokens (1 = fewest)."""
+    reasoning_tokens: float | None
+    score: float | None
+    n: int
+
+
+class Depth(Section):
+    rows: list[DepthRow] = Field(default_factory=list)
+    bins: list[DepthBin] = Field(default_factory=list)
+
+
+class PairwiseRow(_M):
+    judge: str
+    rubric: str
+    model: str
+    wins: int
+    losses: int
+    ties: int
+    n: int
+    win_rate: float | None
+    """Ties count half; Wilson CI lo..hi."""
+    lo: float | None
+    hi: float | None
+    rating: float | None
+    """Bradley-Terry rating (mean 1000; +400 = 10:1 odds), bootstrap CI rating_lo..rating_hi."""
+    rating_lo: float | None
+    rating_hi: float | None
+
+
+class Pairwise(Section):
+    rows: list[PairwiseRow] = Field(default_factory=list)
+
+
+class AccuracyRow(_M):
+    model: str
+    lang: str
+    mean: float | None
+    lo: float | None
+    hi: float | None
+    n: int
+    n_error: int
+    """Answers the check could not measure (left out)."""
+
+
+class Accuracy(Section):
+    rows: list[AccuracyRow] = Field(default_factory=list)
+
+
+class FidelityRow(_M):
+    model: str
+    lang: str
+    n: int
+    wrong_language_rate: float | None
+    lo: float | None
+    hi: float | None
+    mixed_script_mean: float | None
+    """Mean count of words mixing Latin and Cyrillic letters per answer."""
+    mixed_script_share: float | None
+    """Share of answers with at least one such word."""
+    latin_share_mean: float | None
+    """Russian answers: mean share of Latin-script words (outside code, math and URLs)."""
+    latin_share_over: float | None
+    """Russian answers: share over the check's threshold."""
+
+
+class LanguageFidelity(Section):
+    rows: list[FidelityRow] = Field(default_factory=list)
+
+
+class CostRow(_M):
+    model: str
+    lang: str
+    n: int
+    n_error: int
+    n_truncated: int
+    """Answers cut at max_tokens (finish_reason = length)."""
+    prompt_tokens: float | None
+    completion_tokens: float | None
+    reasoning_tokens: float | None
+    reasoning_estimated_share: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    tokens_per_s: float | None
+    """Median over answers of completion_tokens / latency."""
+
+
+class Cost(Section):
+    rows: list[CostRow] = Field(default_factory=list)
+
+
+class SwapRow(_M):
+    judge: str
+    rubric: str
+    n: int
+    consistency: float | None
+    """Share of pairs whose verdict names the same model in both orders (Wilson CI lo..hi)."""
+    lo: float | None
+    hi: float | None
+    first_position_rate: float | None
+    """Share of verdicts picking the answer shown first (0.5 = no position bias)."""
+
+
+class CheckAgreementRow(_M):
+    judge: str
+    rubric: str
+    criterion: str
+    n: int
+    spearman: float | None
+    point_biserial: float | None
+    auc: float | None
+    """P(the judge scores a correct answer above a wrong one), ties as half."""
+    mean_score_correct: float | None
+    mean_score_wrong: float | None
+
+
+class CrossLanguageRow(_M):
+    judge: str
+    rubric: str
+    n: int
+    """Model × pair × criterion cells scored in both languages."""
+    spearman: float | None
+    mean_abs_diff: float | None
+
+
+class SelfJudgedRow(_M):
+    judge: str
+    n: int
+    n_self: int
+    share: float | None
+    mean_self: float | None
+    mean_other: float | None
+
+
+class HumanRow(_M):
+    judge: str
+    rubric: str
+    n_items: int
+    n_labels: int
+    n_annotators: int
+    weighted_kappa: float | None
+    """Quadratic-weighted kappa, judge vs every human label."""
+    alpha: float | None
+    """Krippendorff's alpha (ordinal), judge and annotators together."""
+    alpha_humans: float | None
+    """Annotators only: the ceiling a judge can be expected to reach."""
+
+
+class JudgeReliability(Section):
+    swap: list[SwapRow] = Field(default_factory=list)
+    check_agreement: list[CheckAgreementRow] = Field(default_factory=list)
+    cross_language: list[CrossLanguageRow] = Field(default_factory=list)
+    self_judged: list[SelfJudgedRow] = Field(default_factory=list)
+    human: list[HumanRow] = Field(default_factory=list)
+
+
+class RubricVersionRow(_M):
+    rubric: str
+    rubric_version: str
+    judge: str
+    current: bool
+    included: bool
+    n_rows: int
+
+
+class Caveats(Section):
+    items: list[str] = Field(default_factory=list)
+    generations: int = 0
+    failed_generations: int = 0
+    verdicts: int = 0
+    failed_verdicts: int = 0
+    comparisons: int = 0
+    failed_comparisons: int = 0
+    unmeasured_checks: int = 0
+    retired_generations: int = 0
+    small_cells: int = 0
+    """Score cells with fewer than 30 scored prompts."""
+    rubric_versions: list[RubricVersionRow] = Field(default_factory=list)
+    judges: list[str] = Field(default_factory=list)
+    demo: bool = False
+
+
+class Sections(_M):
+    overview: Overview
+    language_gap: LanguageGap
+    model_deltas: ModelDeltas
+    depth: Depth
+    pairwise: Pairwise
+    accuracy: Accuracy
+    language_fidelity: LanguageFidelity
+    cost: Cost
+    judge_reliability: JudgeReliability
+    caveats: Caveats
+
+
+class ModelInfo(_M):
+    model: str
+    name: str
+    variant: str
+    model_id: str | None
+    quantization: str | None
+    base_model: str | None
+    params: dict[str, Any]
+    extra_body: dict[str, Any]
+    current: bool
+    n_generations: int
+
+
+class RubricInfo(_M):
+    rubric: str
+    rubric_version: str
+    current: bool
+    scale_min: int
+    scale_max: int
+    criteria: list[str]
+    """Criterion ids in the rubric file's order."""
+    weights: dict[str, float]
+
+
+class FilterInfo(_M):
+    models: list[str] | None
+    rubrics: list[str] | None
+    judges: list[str] | None
+    langs: list[str] | None
+    categories: list[str] | None
+    seed: int
+    n_boot: int
+
+
+class Report(_M):
+    format_version: int = FORMAT_VERSION
+    generated_at: str
+    database: str
+    filters: FilterInfo
+    note: str | None
+    """A plain sentence shown above everything (e.g. demo data: not a real ranking)."""
+    models: list[ModelInfo]
+    rubrics: list[RubricInfo]
+    sections: Sections
