@@ -35,3 +35,31 @@ def test_generate_two_models_through_llamacpp(tmp_path: Path, llamacpp_server) -
         assert r["latency_ms"] > 0 and r["finish_reason"] in ("stop", "length")
         assert r["response_model"] == "smollm2"
     assert generate(load_config(cfg_path)).planned == 0  # exactly once against a real server too
+
+
+def test_grade_through_llamacpp_json_schema(tmp_path: Path, llamacpp_server) -> None:
+    """Single and pairwise verdicts through llama.cpp's json_schema grammar, with logprobs."""
+    import shutil
+
+    from judge.grade import grade
+
+    from helpers import ROOT
+
+    shutil.copy(ROOT / "tests" / "data" / "rubrics" / "clarity.yaml", tmp_path / "clarity.yaml")
+    write_jsonl(tmp_path / "data.jsonl", [dict(it, category="logic") for it in make_items(2)])
+    cfg_path = write_config(tmp_path / "judge.toml", [
+        {"name": "a", "base_url": llamacpp_server.base_url, "model": "smollm2", "params": {"temperature": 0.0, "max_tokens": 40}},
+        {"name": "b", "base_url": llamacpp_server.base_url, "model": "smollm2", "params": {"temperature": 0.9, "max_tokens": 40, "seed": 5}},
+    ], judge={"model": "a", "rubrics": ["clarity.yaml"], "mode": "both", "rationale_max_chars": 60})
+    assert generate(load_config(cfg_path)).ok == 8
+    r = grade(load_config(cfg_path))
+    assert r.ok + r.errors == 16 and r.ok >= 12
+    with Store.open_readonly(tmp_path / "judge.duckdb") as st:
+        rows = st.records("SELECT score, expected_score, logprob_coverage, error, self_judged, model FROM scores WHERE judge = 'a'")
+    for row in rows:
+        assert (row["error"] is None and 1 <= row["score"] <= 5) or (row["error"] and row["score"] is None), row
+    ok = [x for x in rows if x["error"] is None]
+    # llama.cpp returns logprobs: the probability-weighted score lies within the scale
+    assert any(x["expected_score"] is not None for x in ok)
+    assert all(1 <= x["expected_score"] <= 5 and 0 < x["logprob_coverage"] <= 1 for x in ok if x["expected_score"] is not None)
+    assert all(x["self_judged"] for x in rows)  # the judge is the contestants' own model
