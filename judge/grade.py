@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from .checks import CheckRow, judge_name, run_checks
 from .client import Endpoint, describe_error, retry_policy
-from .config import Config, ModelConfig, stable_hash
+from .config import Config, ModelConfig, file_problem, stable_hash
 from .dataset import AnswerSpec, Item
 from .errors import ConfigError
 from .logprobs import ExpectedScore, dist_json, expected_scores
@@ -76,6 +76,10 @@ class GradeSummary:
 def load_rubrics(cfg: Config, rubric_filter: list[str] | None = None) -> list[Rubric]:
     """The configured rubric files (validated before the database is opened)."""
     paths = cfg.judge.rubrics if cfg.judge else []
+    missing = [file_problem(cfg, ("judge", "rubrics", i), cfg.resolve(p), "rubric file")
+               for i, p in enumerate(paths) if not cfg.resolve(p).is_file()]
+    if missing:
+        raise ConfigError(missing)
     rubrics = [load_rubric(cfg.resolve(p)) for p in paths]
     if rubric_filter:
         names = {r.name for r in rubrics}
@@ -355,8 +359,10 @@ def grade(
         def wanted(st: str | None) -> bool:
             return st is None or regrade or (retry_errors and st == "error")
 
-        singles = [j for j in singles if wanted(done_v.get(j.key))]
-        pairs = [j for j in pairs if wanted(done_c.get(j.key))]
+        # Jobs sharing a system prompt (rubric, language, mode) run back to back, so a server's
+        # prefix cache reuses the rubric's KV instead of re-reading thousands of tokens per call.
+        singles = sorted((j for j in singles if wanted(done_v.get(j.key))), key=lambda j: (j.rubric.name, j.answer.item.lang))
+        pairs = sorted((j for j in pairs if wanted(done_c.get(j.key))), key=lambda j: (j.rubric.name, j.first.item.lang))
         if run_checks_too:
             crow = [row for a in answers for row in check_rows(a, run_id)]
             summary.checks = store.write_verdicts(crow)

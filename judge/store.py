@@ -111,7 +111,7 @@ class Store:
         if pending:
             raise StoreError(
                 f"{path}: the database schema is older than this judge ({len(pending)} migrations pending)",
-                hints=["run any writing command (e.g. `judge status --migrate`) to upgrade it"],
+                hints=["run `judge generate` or `judge grade` once: writing commands upgrade the schema"],
             )
         return store
 
