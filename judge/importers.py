@@ -8,7 +8,7 @@ first turn becomes the prompt, and the item is tagged `multi-turn` so the loss i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +108,13 @@ def _nonempty_str(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def import_mtbench(path: str | Path, *, lang: str = "en") -> list[Item]:
-    """Read an MT-Bench `question.jsonl` (question_id, category, turns, optional reference).
+def _import_jsonl(
+    path: str | Path, lang: str, fields_of: Callable[[dict[str, Any], int, _Problems], dict[str, Any] | None]
+) -> list[Item]:
+    """The shared import loop: each JSON object of `path` -> `fields_of` -> a validated Item.
 
-    The first turn becomes the prompt and the first reference turn the reference; ids are
-    `mtbench-<question_id>`. Raise DatasetError listing every bad line.
+    Every problem is collected as `file:line: field: message` and raised at once in a DatasetError;
+    a file with no question at all is an error too.
     """
     _check_lang(lang)
     path = Path(path)
@@ -120,46 +122,57 @@ def import_mtbench(path: str | Path, *, lang: str = "en") -> list[Item]:
     items: list[Item] = []
     seen: dict[str, int] = {}
     for lineno, obj in _records(path, probs):
-        qid = _key(obj.get("question_id"))
-        if qid is None:
-            probs.add(lineno, "question_id", "missing or not a string/integer")
-        category = obj.get("category")
-        if not _nonempty_str(category):
-            probs.add(lineno, "category", "missing or not a non-empty string")
-        turns = obj.get("turns")
-        if not (isinstance(turns, list) and turns and all(_nonempty_str(t) for t in turns)):
-            probs.add(lineno, "turns", "must be a non-empty list of non-empty strings")
-            turns = None
-        reference = obj.get("reference")
-        if reference is not None and not (isinstance(reference, list) and all(isinstance(r, str) for r in reference)):
-            probs.add(lineno, "reference", "must be a list of strings")
-            reference = None
-        if qid is None or not _nonempty_str(category) or turns is None:
+        fields = fields_of(obj, lineno, probs)
+        if fields is None:
             continue
-        tags = ["mt-bench", f"source-category:{category}"]
-        if len(turns) > 1:
-            tags.append("multi-turn")
-        ref = reference[0] if reference and reference[0].strip() else None
-        item = _build(
-            {
-                "id": f"mtbench-{qid}",
-                "lang": lang,
-                "category": MTBENCH_CATEGORIES.get(category, category),
-                "prompt": turns[0],
-                "reference": ref,
-                "tags": tags,
-                "source": "mt-bench",
-            },
-            lineno,
-            probs,
-            seen,
-        )
+        item = _build({**fields, "lang": lang}, lineno, probs, seen)
         if item is not None:
             items.append(item)
     probs.raise_if_any()
     if not items:
         raise DatasetError([problem(path, None, None, "no questions found")])
     return items
+
+
+def import_mtbench(path: str | Path, *, lang: str = "en") -> list[Item]:
+    """Read an MT-Bench `question.jsonl` (question_id, category, turns, optional reference).
+
+    The first turn becomes the prompt and the first reference turn the reference; ids are
+    `mtbench-<question_id>`. Raise DatasetError listing every bad line.
+    """
+    return _import_jsonl(path, lang, _mtbench_fields)
+
+
+def _mtbench_fields(obj: dict[str, Any], lineno: int, probs: _Problems) -> dict[str, Any] | None:
+    """The Item fields (but `lang`) of one MT-Bench question, or None after reporting its problems."""
+    qid = _key(obj.get("question_id"))
+    if qid is None:
+        probs.add(lineno, "question_id", "missing or not a string/integer")
+    category = obj.get("category")
+    if not _nonempty_str(category):
+        probs.add(lineno, "category", "missing or not a non-empty string")
+    turns = obj.get("turns")
+    if not (isinstance(turns, list) and turns and all(_nonempty_str(t) for t in turns)):
+        probs.add(lineno, "turns", "must be a non-empty list of non-empty strings")
+        turns = None
+    reference = obj.get("reference")
+    if reference is not None and not (isinstance(reference, list) and all(isinstance(r, str) for r in reference)):
+        probs.add(lineno, "reference", "must be a list of strings")
+        reference = None
+    if qid is None or not _nonempty_str(category) or turns is None:
+        return None
+    tags = ["mt-bench", f"source-category:{category}"]
+    if len(turns) > 1:
+        tags.append("multi-turn")
+    ref = reference[0] if reference and reference[0].strip() else None
+    return {
+        "id": f"mtbench-{qid}",
+        "category": MTBENCH_CATEGORIES.get(category, category),
+        "prompt": turns[0],
+        "reference": ref,
+        "tags": tags,
+        "source": "mt-bench",
+    }
 
 
 def _arena_prompt(obj: dict[str, Any], lineno: int, probs: _Problems) -> tuple[str | None, int]:
@@ -189,46 +202,33 @@ def import_arena_hard(path: str | Path, *, lang: str = "en") -> list[Item]:
     Ids are `arena-<uid>`; the category is `category` (else `cluster`), and the cluster and
     subcategory are kept as tags. Raise DatasetError listing every bad line.
     """
-    _check_lang(lang)
-    path = Path(path)
-    probs = _Problems(path)
-    items: list[Item] = []
-    seen: dict[str, int] = {}
-    for lineno, obj in _records(path, probs):
-        uid = _key(obj.get("uid", obj.get("question_id")))
-        if uid is None:
-            probs.add(lineno, "uid", "missing (expected `uid` or `question_id`)")
-        raw_cat = obj.get("category", obj.get("cluster"))
-        if not _nonempty_str(raw_cat):
-            probs.add(lineno, "category", "missing (expected `category` or `cluster`)")
-        prompt, n_turns = _arena_prompt(obj, lineno, probs)
-        if uid is None or not _nonempty_str(raw_cat) or prompt is None:
-            continue
-        tags = ["arena-hard", f"source-category:{raw_cat}"]
-        for extra in ("cluster", "subcategory"):
-            if _nonempty_str(obj.get(extra)) and obj[extra] != raw_cat:
-                tags.append(f"{extra}:{obj[extra]}")
-        if n_turns > 1:
-            tags.append("multi-turn")
-        item = _build(
-            {
-                "id": f"arena-{uid}",
-                "lang": lang,
-                "category": ARENA_CATEGORIES.get(raw_cat, raw_cat),
-                "prompt": prompt,
-                "tags": tags,
-                "source": "arena-hard",
-            },
-            lineno,
-            probs,
-            seen,
-        )
-        if item is not None:
-            items.append(item)
-    probs.raise_if_any()
-    if not items:
-        raise DatasetError([problem(path, None, None, "no questions found")])
-    return items
+    return _import_jsonl(path, lang, _arena_fields)
+
+
+def _arena_fields(obj: dict[str, Any], lineno: int, probs: _Problems) -> dict[str, Any] | None:
+    """The Item fields (but `lang`) of one Arena-Hard question, or None after reporting its problems."""
+    uid = _key(obj.get("uid", obj.get("question_id")))
+    if uid is None:
+        probs.add(lineno, "uid", "missing (expected `uid` or `question_id`)")
+    raw_cat = obj.get("category", obj.get("cluster"))
+    if not _nonempty_str(raw_cat):
+        probs.add(lineno, "category", "missing (expected `category` or `cluster`)")
+    prompt, n_turns = _arena_prompt(obj, lineno, probs)
+    if uid is None or not _nonempty_str(raw_cat) or prompt is None:
+        return None
+    tags = ["arena-hard", f"source-category:{raw_cat}"]
+    for extra in ("cluster", "subcategory"):
+        if _nonempty_str(obj.get(extra)) and obj[extra] != raw_cat:
+            tags.append(f"{extra}:{obj[extra]}")
+    if n_turns > 1:
+        tags.append("multi-turn")
+    return {
+        "id": f"arena-{uid}",
+        "category": ARENA_CATEGORIES.get(raw_cat, raw_cat),
+        "prompt": prompt,
+        "tags": tags,
+        "source": "arena-hard",
+    }
 
 
 def write_jsonl(items: list[Item], path: str | Path) -> None:

@@ -1,7 +1,8 @@
 """Seed dataset, part A (arithmetic, logic, planning, causal, russian-language): every checkable
 answer is re-derived here independently — arithmetic recomputed from the problem statement,
 puzzles brute-forced (the solution must be unique), regexes tried on the reference and on
-plausible wrong answers. The table VERIFIERS must cover exactly the checkable ids of part A."""
+plausible wrong answers through the product's answer checker (`judge.checks`). The table
+VERIFIERS must cover exactly the checkable ids of part A."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Callable
 
 import pytest
 
+from judge.checks import get_check, normalize_exact
 from judge.dataset import Item, load_items
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,44 +33,16 @@ def items() -> dict[str, Item]:
 
 
 # ---------------------------------------------------------------------------------------------
-# A small, independent implementation of the answer convention (DESIGN: last `Answer:`/`Ответ:`
-# line, text after the colon; fallback last non-empty line). Used to check that each reference
-# passes its own answer, i.e. that the answer is stated so that a fair checker accepts it.
+# The answer convention is the product's own `check:answer` (judge.checks), so that the dataset's
+# verification and the checker cannot drift apart: each reference must pass its own answer.
 
-_LINE = re.compile(r"^[\s>#*_]*(?:answer|ответ)[\s*_]*:[\s*_]*(.*)$", re.IGNORECASE)
-_NUM = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|-?\d+(?:[.,]\d+)?")
-
-
-def segment(text: str) -> str:
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    hits = [m.group(1) for ln in lines if (m := _LINE.match(ln))]
-    return hits[-1].strip() if hits else lines[-1].strip()
-
-
-def first_number(seg: str) -> float:
-    m = _NUM.search(seg)
-    assert m, f"no number in {seg!r}"
-    return float(re.sub(r"[ \u00a0\u202f]", "", m.group(0)).replace(",", "."))
-
-
-def norm(s: str) -> str:
-    s = re.sub(r"[«»\"'“”*_]", "", s.casefold().replace("ё", "е")).strip()
-    return s.rstrip(".,;:!?… ")
+_ANSWER_CHECK = get_check("answer")
 
 
 def passes(item: Item, text: str) -> bool:
-    a = item.answer
-    assert a is not None
-    if a.type == "regex":
-        return re.search(str(a.value), text, re.IGNORECASE | re.MULTILINE) is not None
-    seg = segment(text)
-    if a.type == "number":
-        return abs(first_number(seg) - float(a.value)) <= a.tolerance + 1e-9
-    if a.type == "exact":
-        want, got = norm(str(a.value)), norm(seg)
-        return want == got or re.search(rf"(?<!\w){re.escape(want)}(?!\w)", got) is not None
-    m = re.search(r"(?<![A-Za-z])([A-E])(?![A-Za-z])", seg)
-    return m is not None and m.group(1) == a.value
+    """True when the real `check:answer` accepts `text` as an answer to `item`."""
+    rows = _ANSWER_CHECK(item, text)
+    return bool(rows) and all(r.passed for r in rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,7 +68,7 @@ def assert_number(item: Item, computed: float | F) -> None:
 
 def assert_exact(item: Item, computed: str) -> None:
     assert item.answer is not None and item.answer.type == "exact"
-    assert norm(computed) == norm(str(item.answer.value)), (item.id, computed)
+    assert normalize_exact(computed) == normalize_exact(str(item.answer.value)), (item.id, computed)
 
 
 def assert_choice(item: Item, computed: str) -> None:

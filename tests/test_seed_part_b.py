@@ -2,8 +2,8 @@
 
 Code items are run; bug-finding items are checked by running the buggy and the fixed code;
 instruction regexes must accept a compliant answer and reject non-compliant ones; reading answers
-must be supported by the passage. The answer convention is re-implemented here (small, on purpose)
-so the references' final lines are checked the same way a model's answer would be.
+must be supported by the passage. Answers go through the product's own `check:answer`
+(judge.checks), so the references' final lines are checked exactly as a model's answer would be.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import io
 import re
 import subprocess
 import sys
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from judge.checks import get_check, normalize_exact
 from judge.dataset import Item, load_items
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,61 +38,15 @@ ITEMS = _load()
 BY_ID = {it.id: it for it in ITEMS}
 
 
-# ---------------------------------------------------------------- the answer convention (mirror)
+# ---------------------------------------------------------------- the answer convention
 
-_FINAL = re.compile(r"^\s*[*_#>\s]*(answer|ответ)\b[*_\s]*[:：]", re.IGNORECASE)
-_NUMBER = re.compile(r"[-−]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|[-−]?\d+(?:[.,]\d+)?")
-
-
-def final_segment(text: str) -> str:
-    """Text after the colon on the last line starting with Answer/Ответ, else the last non-empty line."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    for ln in reversed(lines):
-        m = _FINAL.match(ln)
-        if m:
-            return ln[m.end() :].strip()
-    return lines[-1].strip() if lines else ""
+_ANSWER_CHECK = get_check("answer")
 
 
-def _norm(s: str) -> str:
-    s = unicodedata.normalize("NFC", s).casefold().replace("ё", "е").strip()
-    s = s.strip("`*_ \t")
-    s = s.strip("\"'«»„“”‘’")
-    return s.rstrip(".!?;:,…").strip()
-
-
-def check(answer: object, text: str) -> bool:
-    """True when `text` (a whole model answer) satisfies the AnswerSpec `answer`."""
-    kind, value = answer.type, answer.value  # type: ignore[attr-defined]
-    if kind == "regex":
-        return re.search(str(value), text, re.IGNORECASE | re.MULTILINE) is not None
-    seg = final_segment(text)
-    if kind == "number":
-        m = _NUMBER.search(seg)
-        if not m:
-            return False
-        num = float(re.sub(r"[ \u00a0\u202f]", "", m.group()).replace(",", ".").replace("−", "-"))
-        return abs(num - float(value)) <= answer.tolerance + 1e-9  # type: ignore[attr-defined]
-    if kind == "choice":
-        m = re.search(r"(?<![A-Za-z])([A-Ea-e])(?![A-Za-z])", seg)
-        return bool(m) and m.group(1).upper() == str(value).upper()
-    got, want = _norm(seg), _norm(str(value))
-    return got == want or re.search(rf"(?<!\w){re.escape(want)}(?!\w)", got) is not None
-
-
-def test_mirror_checker_sanity() -> None:
-    from judge.dataset import AnswerSpec
-
-    num = AnswerSpec(type="number", value=1250)
-    assert check(num, "blah\nОтвет: 1 250 рублей")
-    assert check(num, "Answer: 1250.0")
-    assert not check(num, "Answer: 125")
-    ex = AnswerSpec(type="exact", value="2 2 1")
-    assert check(ex, "**Ответ:** `2 2 1`")
-    assert not check(ex, "Ответ: 1 2 1")
-    ch = AnswerSpec(type="choice", value="C")
-    assert check(ch, "Answer: C) tail_sum([4, 8, 15], 0)")
-    assert not check(ch, "Answer: A")
+def passes(item: Item, text: str) -> bool:
+    """True when the product's `check:answer` accepts `text` (a whole model answer) for `item`."""
+    rows = _ANSWER_CHECK(item, text)
+    return bool(rows) and all(r.passed for r in rows)
 
 
 # ---------------------------------------------------------------- coverage and shape
@@ -125,7 +79,7 @@ def test_final_line_instruction_in_prompt() -> None:
             continue
         word = "Ответ:" if it.lang == "ru" else "Answer:"
         assert word in it.prompt, it.id
-        assert check(it.answer, it.reference or ""), f"{it.id}: reference's final line fails the check"
+        assert passes(it, it.reference or ""), f"{it.id}: reference's final line fails the check"
 
 
 def test_russian_typography() -> None:
@@ -167,11 +121,11 @@ def exec_ns(src: str) -> dict[str, object]:
 def _verify_output(item: Item) -> None:
     out = run_py(code_of(item)).strip()
     assert "\n" not in out, f"{item.id}: output should be one line, got {out!r}"
-    assert check(item.answer, f"Answer: {out}"), f"{item.id}: program prints {out!r}, answer {item.answer}"
+    assert passes(item, f"Answer: {out}"), f"{item.id}: program prints {out!r}, answer {item.answer}"
     if item.answer.type == "number":  # type: ignore[union-attr]
         assert float(out) == float(item.answer.value)  # type: ignore[union-attr]
     else:
-        assert _norm(out) == _norm(str(item.answer.value))  # type: ignore[union-attr]
+        assert normalize_exact(out) == normalize_exact(str(item.answer.value))  # type: ignore[union-attr]
 
 
 def _options(item: Item) -> dict[str, str]:
@@ -446,13 +400,13 @@ NONCOMPLIANT: dict[str, list[Callable[[str], str]]] = {
 
 def _verify_instruction(item: Item) -> None:
     ex = example_of(item)
-    assert check(item.answer, ex), f"{item.id}: the regex rejects the reference's compliant example"
+    assert passes(item, ex), f"{item.id}: the regex rejects the reference's compliant example"
     if item.pair == "instr-004":
         json.loads(ex)
     for i, breaker in enumerate(NONCOMPLIANT[item.id]):
         bad = breaker(ex)
         assert bad != ex
-        assert not check(item.answer, bad), f"{item.id}: non-compliant answer #{i} accepted:\n{bad}"
+        assert not passes(item, bad), f"{item.id}: non-compliant answer #{i} accepted:\n{bad}"
 
 
 # ---------------------------------------------------------------- the verifier table
