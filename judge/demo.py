@@ -17,6 +17,8 @@ from .embedded import free_port
 from .project import data_dir
 
 QUICK_PAIRS = ("arith-001", "code-005", "write-002")
+PARALLEL = 4
+CTX_PER_SLOT = 6144  # the judge prompt carries a whole bilingual rubric: about 3,000-4,000 tokens
 DEMO_NOTE = ("Demo: a 0.5B model answers and judges itself on a dozen prompts. These verdicts show "
              "that the pipeline works end to end; they are not a real ranking of anything.")
 
@@ -56,7 +58,7 @@ dataset = "demo.jsonl"
 name = "qwen0.5b-plain"
 {common}params = {{temperature = 0.2, max_tokens = 320, seed = 7}}
 tags = ["demo"]
-serve = {{engine = "llamacpp", model = "embedded:qwen2.5-0.5b", args = ["--parallel", "4", "--ctx-per-slot", "6144"]}}
+serve = {{engine = "llamacpp", model = "embedded:qwen2.5-0.5b", args = ["--parallel", "{PARALLEL}", "--ctx-per-slot", "{CTX_PER_SLOT}"]}}
 
 [[models]]
 name = "qwen0.5b-stepwise"
@@ -88,8 +90,8 @@ Step = Callable[[str], None]
 def run_demo(workdir: str | Path = "judge-demo", *, quick: bool = False, step: Step | None = None,
              on_plan: Callable[[int], None] | None = None, on_done: Callable[[str, bool], None] | None = None) -> DemoResult:
     """Start the embedded server, generate → grade → report, stop the server (also on errors)."""
-    from . import serve
     from .config import load_config
+    from .embedded import LlamaCppServer, model_path
     from .generate import generate
     from .grade import grade
     from .report import build_report, render
@@ -97,18 +99,21 @@ def run_demo(workdir: str | Path = "judge-demo", *, quick: bool = False, step: S
 
     say = step or (lambda _msg: None)
     workdir = Path(workdir).resolve()
-    cfg_path = write_demo_project(workdir, quick=quick, port=free_port())
+    port = free_port()
+    cfg_path = write_demo_project(workdir, quick=quick, port=port)
     cfg = load_config(cfg_path)
-    state = workdir / ".serve"
     say("starting the embedded llama.cpp server (Qwen2.5-0.5B; the first run installs the model)")
-    serve.start(cfg, ["qwen0.5b-plain"], state_dir=state)
+    # A child that exits with us (not a detached `judge serve`): a killed demo leaves no server behind.
+    server = LlamaCppServer(model_path("qwen2.5-0.5b"), alias="qwen2.5-0.5b", port=port, n_parallel=PARALLEL,
+                            ctx_per_slot=CTX_PER_SLOT, log=workdir / "server.log", exit_with_parent=True)
+    server.start(timeout=300)
     try:
         say("generating answers")
         g = generate(cfg, models=["qwen0.5b-plain", "qwen0.5b-stepwise"], on_plan=on_plan, on_done=on_done)
         say("grading with the judge")
         r = grade(cfg, on_plan=on_plan, on_done=on_done)
     finally:
-        serve.stop(state)
+        server.stop()
     say("building the report")
     with Store.open_readonly(cfg.db_path) as store:
         report = build_report(store, note=DEMO_NOTE)

@@ -125,11 +125,13 @@ class LlamaCppServer:
     """A llama.cpp server in a child process (`python -m judge.llamacpp_worker`), stopped on exit."""
 
     def __init__(self, gguf: Path, *, alias: str, port: int | None = None, n_parallel: int = 4,
-                 ctx_per_slot: int = 2048, threads: int = 2, log: Path | None = None) -> None:
+                 ctx_per_slot: int = 2048, threads: int = 2, log: Path | None = None,
+                 exit_with_parent: bool = False) -> None:
         self.gguf, self.alias = gguf, alias
         self.port = port or free_port()
         self.n_parallel, self.ctx_per_slot, self.threads = n_parallel, ctx_per_slot, threads
         self.log = log or cache_dir() / "logs" / f"llamacpp-{alias}-{self.port}.log"
+        self.exit_with_parent = exit_with_parent
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -139,7 +141,7 @@ class LlamaCppServer:
     def command(self) -> list[str]:
         return [sys.executable, "-m", "judge.llamacpp_worker", "--model", str(self.gguf), "--port", str(self.port),
                 "--alias", self.alias, "--parallel", str(self.n_parallel), "--ctx-per-slot", str(self.ctx_per_slot),
-                "--threads", str(self.threads)]
+                "--threads", str(self.threads)] + (["--exit-with-parent"] if self.exit_with_parent else [])
 
     def start(self, timeout: float = 180) -> LlamaCppServer:
         self.log.parent.mkdir(parents=True, exist_ok=True)

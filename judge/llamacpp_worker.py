@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
 
@@ -15,7 +16,10 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=4)
     ap.add_argument("--ctx-per-slot", type=int, default=2048)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--exit-with-parent", action="store_true",
+                    help="Stop when the process that started us dies (demo and tests: no orphaned servers).")
     a = ap.parse_args()
+    parent = os.getppid()
     import xllamacpp as xlc
 
     p = xlc.CommonParams()
@@ -32,7 +36,9 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    while not stop.wait(1.0):
+        if a.exit_with_parent and os.getppid() != parent:
+            break  # our parent was killed (SIGKILL, timeout): do not live on as an orphan
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def llamacpp_server():
     """A real llama.cpp server (xllamacpp wheel) with SmolLM2-135M from PyPI, shared by the session."""
     from judge.embedded import LlamaCppServer, model_path
 
-    srv = LlamaCppServer(model_path("smollm2"), alias="smollm2", n_parallel=4, ctx_per_slot=4096)
+    srv = LlamaCppServer(model_path("smollm2"), alias="smollm2", n_parallel=4, ctx_per_slot=4096, exit_with_parent=True)
     srv.start(timeout=180)
     yield srv
     srv.stop()
