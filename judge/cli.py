@@ -55,12 +55,41 @@ def _require_dataset(cfg: Config) -> None:
         raise ConfigError([file_problem(cfg, ("dataset",), path, "dataset file")])
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TextColumn("[red]{task.fields[errors]}"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=not enabled, transient=False,
-    )
+class _Tracker:
+    """A Rich progress bar (rate, errors, ETA) fed by a stage's on_plan/on_done callbacks."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        import time
+
+        self._time = time.monotonic
+        self.t0 = time.monotonic()
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"), TextColumn("[red]{task.fields[errors]}"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=not (enabled and sys.stderr.isatty()),
+        )
+        self.task = self.bar.add_task(label, total=None, rate="", errors="")
+        self.done = self.errors = 0
+
+    def __enter__(self) -> _Tracker:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(*exc)  # type: ignore[arg-type]
+
+    def step(self, label: str) -> None:
+        self.t0, self.done, self.errors = self._time(), 0, 0
+        self.bar.update(self.task, description=label, completed=0, total=None, rate="", errors="")
+
+    def on_plan(self, n: int) -> None:
+        self.bar.update(self.task, total=n, completed=0)
+
+    def on_done(self, _what: str, ok: bool) -> None:
+        self.done += 1
+        self.errors += not ok
+        rate = self.done / max(self._time() - self.t0, 1e-9)
+        self.bar.update(self.task, advance=1, rate=f"{rate:.2f}/s", errors=f"{self.errors} errors" if self.errors else "")
 
 
 @app.command()
@@ -86,24 +115,9 @@ def generate(
     cfg = load_config(config)
     if dataset is None:
         _require_dataset(cfg)
-    import time
-
-    t0 = time.monotonic()
-    with _progress(progress and sys.stderr.isatty()) as bar:
-        task = bar.add_task("generate", total=None, rate="", errors="")
-        counts = {"done": 0, "err": 0}
-
-        def on_plan(n: int) -> None:
-            bar.update(task, total=n)
-
-        def on_done(model: str, ok: bool) -> None:
-            counts["done"] += 1
-            counts["err"] += 0 if ok else 1
-            rate = counts["done"] / max(time.monotonic() - t0, 1e-9)
-            bar.update(task, advance=1, rate=f"{rate:.1f}/s", errors=f"{counts['err']} errors" if counts["err"] else "")
-
+    with _Tracker("generate", progress) as t:
         s = run(cfg, models=_names(models), dataset=dataset, limit=limit, samples=samples, concurrency=concurrency,
-                retry_errors=retry_errors, argv=sys.argv[1:], on_plan=on_plan, on_done=on_done)
+                retry_errors=retry_errors, argv=sys.argv[1:], on_plan=t.on_plan, on_done=t.on_done)
     err.print(f"generate: {s.ok} answers, {s.errors} errors, {s.skipped} already stored (run {s.run_id})")
     if s.errors:
         raise WorkFailedError(f"{s.errors} items failed after retries; they are stored as errors",
@@ -147,25 +161,10 @@ def grade(
         from .errors import ConfigError
 
         raise ConfigError([f"--mode: {mode!r} is not single, pairwise or both"])
-    import time
-
-    t0 = time.monotonic()
-    with _progress(progress and sys.stderr.isatty()) as bar:
-        task = bar.add_task("grade", total=None, rate="", errors="")
-        counts = {"done": 0, "err": 0}
-
-        def on_plan(n: int) -> None:
-            bar.update(task, total=n)
-
-        def on_done(kind: str, ok: bool) -> None:
-            counts["done"] += 1
-            counts["err"] += 0 if ok else 1
-            rate = counts["done"] / max(time.monotonic() - t0, 1e-9)
-            bar.update(task, advance=1, rate=f"{rate:.2f}/s", errors=f"{counts['err']} errors" if counts["err"] else "")
-
+    with _Tracker("grade", progress) as t:
         s = run(cfg, mode=mode, rubrics=_names(rubric), models=_names(models), regrade=regrade, retry_errors=retry_errors,
                 concurrency=concurrency, limit=limit, checks=False if no_checks else None, argv=sys.argv[1:],
-                on_plan=on_plan, on_done=on_done)
+                on_plan=t.on_plan, on_done=t.on_done)
     err.print(f"grade: {s.ok} verdicts, {s.errors} errors, {s.checks} answers checked (run {s.run_id})")
     if s.errors:
         raise WorkFailedError(f"{s.errors} verdicts failed after retries; they are stored as errors (no score)",
@@ -345,21 +344,14 @@ def demo(
     from .store import Store
 
     t0 = time.monotonic()
-    with _progress(progress and sys.stderr.isatty()) as bar:
-        task = bar.add_task("demo", total=None, rate="", errors="")
+    with _Tracker("demo", progress) as t:
 
         def step(msg: str) -> None:
-            bar.update(task, description=msg.split(" (")[0], completed=0, total=None)
+            t.step(msg.split(" (")[0])
             if not (progress and sys.stderr.isatty()):
                 err.print(f"[{time.monotonic() - t0:5.0f} s] {msg}")
 
-        def on_plan(n: int) -> None:
-            bar.update(task, total=n, completed=0)
-
-        def on_done(_kind: str, _ok: bool) -> None:
-            bar.update(task, advance=1)
-
-        res = run_demo(directory, quick=quick, step=step, on_plan=on_plan, on_done=on_done)
+        res = run_demo(directory, quick=quick, step=step, on_plan=t.on_plan, on_done=t.on_done)
     with Store.open_readonly(res.db) as store:
         render(build_report(store, note=DEMO_NOTE), "terminal", console=out)
     err.print(f"demo finished in {time.monotonic() - t0:.0f} s: {res.generated} answers, {res.graded} verdicts, "
@@ -488,9 +480,11 @@ def dataset_import(
 
 def _render_error(e: JudgeError) -> None:
     # Messages quote file names, ids and values from user files: never rich markup.
-    err.print("[bold red]Error:[/]", escape(e.message), highlight=False, soft_wrap=True)
+    from .config import redact
+
+    err.print("[bold red]Error:[/]", escape(redact(e.message)), highlight=False, soft_wrap=True)
     for h in e.hints:
-        err.print(f"  hint: {escape(h)}", highlight=False, soft_wrap=True)
+        err.print(f"  hint: {escape(redact(h))}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

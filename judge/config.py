@@ -10,12 +10,32 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .errors import ConfigError, EndpointError, problem
 
 DEFAULT_CONFIG = "judge.toml"
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.:@+\-]*$"
+
+
+# Keys read from the environment by this process. Servers and proxies sometimes quote the key back
+# in an error body, which would then be stored and printed: `redact` takes them out of such text.
+_SECRETS: set[str] = set()
+_MIN_SECRET_LEN = 8  # a placeholder such as "x" is no secret, and redacting it would mangle text
+
+
+def _remember_secret(key: str) -> str:
+    if len(key) >= _MIN_SECRET_LEN:
+        _SECRETS.add(key)
+    return key
+
+
+def redact(text: str) -> str:
+    """`text` with every API key this process read from the environment replaced by `***`."""
+    for key in _SECRETS:
+        if key in text:
+            text = text.replace(key, "***")
+    return text
 
 
 class Strict(BaseModel):
@@ -107,14 +127,15 @@ class ModelConfig(Strict):
     def api_key(self) -> str:
         """The key from the environment; servers without auth get a placeholder."""
         if self.api_key_env is None:
-            return os.environ.get("JUDGE_DEFAULT_API_KEY", "sk-no-key")
+            default = os.environ.get("JUDGE_DEFAULT_API_KEY")
+            return _remember_secret(default) if default else "sk-no-key"
         key = os.environ.get(self.api_key_env)
         if not key:
             raise EndpointError(
                 f"model {self.name!r}: environment variable {self.api_key_env} is not set",
                 hints=[f"export {self.api_key_env}=..."],
             )
-        return key
+        return _remember_secret(key)
 
     def identity(self) -> dict[str, Any]:
         """What determines an answer (besides the prompt and sample): hashed into the work key.
@@ -156,14 +177,12 @@ class Config(Strict):
     path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
-    def _unique_names(self) -> Config:
-        seen: set[str] = set()
-        for m in self.models:
-            if m.name in seen:
-                raise ValueError(f"duplicate model name {m.name!r}")
-            seen.add(m.name)
-        if self.judge is not None and isinstance(self.judge.model, str) and self.judge.model not in seen:
-            raise ValueError(f"judge.model {self.judge.model!r} is not a [[models]] name (known: {sorted(seen)})")
+    def _unique_names(self, info: ValidationInfo) -> Config:
+        if info.context and info.context.get(_DEFER):
+            return self  # load_config reports these with their lines
+        issues = _cross_issues(self)
+        if issues:
+            raise ValueError("; ".join(msg for _, msg in issues))
         return self
 
     def resolve(self, p: str | Path) -> Path:
@@ -189,6 +208,35 @@ class Config(Strict):
         if isinstance(self.judge.model, ModelConfig):
             return self.judge.model
         return next(m for m in self.models if m.name == self.judge.model)
+
+
+_DEFER = "defer_cross_checks"
+
+
+def _cross_issues(cfg: Config) -> list[tuple[tuple[Any, ...], str]]:
+    """Checks across fields, each with the path of the field to blame."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    seen: dict[str, int] = {}
+    for i, m in enumerate(cfg.models):
+        if m.name in seen:
+            out.append((("models", i, "name"), f"duplicate model name {m.name!r} (also models[{seen[m.name]}])"))
+        else:
+            seen[m.name] = i
+    if cfg.judge is not None and isinstance(cfg.judge.model, str) and cfg.judge.model not in seen:
+        out.append((("judge", "model"), f"judge.model {cfg.judge.model!r} is not a [[models]] name (known: {', '.join(seen) or 'none'})"))
+    return out
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[") or "(top)"
+
+
+def file_problem(cfg: Config, loc: tuple[Any, ...], path: Path, what: str) -> str:
+    """`judge.toml:LINE: field: <what> not found: PATH` for a file named in the config."""
+    line = None
+    if cfg.path is not None and Path(cfg.path).is_file():
+        line = _locate(Path(cfg.path).read_bytes().decode("utf-8-sig", "replace"), loc)
+    return problem(cfg.path or DEFAULT_CONFIG, line, _field(loc), f"{what} not found: {path}")
 
 
 def stable_hash(obj: Any, prefix: str = "h1") -> str:
@@ -252,14 +300,16 @@ def load_config(path: str | Path | None = None) -> Config:
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
         raise ConfigError([problem(path, line, None, f"invalid TOML: {msg}")]) from e
     try:
-        cfg = Config.model_validate(data)
+        cfg = Config.model_validate(data, context={_DEFER: True})
     except ValidationError as e:
         problems = []
         for err in e.errors():
             loc = tuple(err["loc"])
-            field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[") or "(top)"
-            problems.append(problem(path, _locate(text, loc), field, err["msg"]))
+            problems.append(problem(path, _locate(text, loc), _field(loc), err["msg"]))
         raise ConfigError(problems) from e
+    cross = _cross_issues(cfg)
+    if cross:
+        raise ConfigError([problem(path, _locate(text, loc), _field(loc), msg) for loc, msg in cross])
     cfg.base_dir = path.resolve().parent
     cfg.path = path
     return cfg

@@ -40,6 +40,7 @@ logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 CHECKS_VERSION = "c1"
 FLUSH_EVERY = 64
+FLUSH_SECONDS = 1.0  # a slow judge's finished verdicts reach the database within about a second
 _MODES = {
     "json_schema": instructor.Mode.JSON_SCHEMA,
     "tools": instructor.Mode.TOOLS,
@@ -364,8 +365,10 @@ def grade(
         singles = sorted((j for j in singles if wanted(done_v.get(j.key))), key=lambda j: (j.rubric.name, j.answer.item.lang))
         pairs = sorted((j for j in pairs if wanted(done_c.get(j.key))), key=lambda j: (j.rubric.name, j.first.item.lang))
         if run_checks_too:
+            # Checks are cheap, but rewriting stored ones would make every grade run touch the file.
             crow = [row for a in answers for row in check_rows(a, run_id)]
-            summary.checks = store.write_verdicts(crow)
+            seen = store.verdict_status(sorted({r["verdict_id"] for r in crow}))
+            summary.checks = store.write_verdicts([r for r in crow if regrade or r["verdict_id"] not in seen])
         summary.planned = len(singles) + len(pairs)
         if on_plan:
             on_plan(summary.planned)
@@ -388,14 +391,16 @@ async def _run(jc: JudgeClient, singles: list[SingleJob], pairs: list[PairJob], 
                run_id: str, store: Store, summary: GradeSummary, regrade: bool, on_done: Progress | None) -> None:
     vbuf: list[dict[str, Any]] = []
     cbuf: list[dict[str, Any]] = []
+    last = time.monotonic()
 
     def flush() -> None:
-        nonlocal vbuf, cbuf
+        nonlocal vbuf, cbuf, last
         if vbuf:
             store.write_verdicts(vbuf)
         if cbuf:
             store.write_comparisons(cbuf)
         vbuf, cbuf = [], []
+        last = time.monotonic()
 
     queue: list[tuple[str, Any]] = [("single", j) for j in singles] + [("pair", j) for j in pairs]
     queue.reverse()
@@ -413,7 +418,7 @@ async def _run(jc: JudgeClient, singles: list[SingleJob], pairs: list[PairJob], 
             summary.ok += ok
             summary.errors += not ok
             summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
-            if len(vbuf) + len(cbuf) >= FLUSH_EVERY:
+            if len(vbuf) + len(cbuf) >= FLUSH_EVERY or time.monotonic() - last > FLUSH_SECONDS:
                 flush()
             if on_done:
                 on_done(kind, ok)

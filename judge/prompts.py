@@ -31,10 +31,16 @@ DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 # The block names the templates use, plus the special-token shapes of common chat templates
 # (<|im_end|>, <|eot_id|>, harmony's <|start|>, DeepSeek's <｜...｜>, Gemma's turns), which a server
-# could otherwise parse out of plain text as real control tokens.
-_BLOCKS = r"(?:answer(?:_[ab])?|question|reference|reasoning(?:_[ab])?|rubric)"
+# could otherwise parse out of plain text as real control tokens. Characters that render as nothing
+# (soft hyphen, zero-width spaces and joiners, word joiner, BOM) may sit anywhere in a tag:
+# `<\u200b/ans\u200bwer>` reads as `</answer>`.
+_INVISIBLE_CHARS = "\u00ad\u200b-\u200f\u2060-\u2064\ufeff"
+_INVISIBLE = f"[{_INVISIBLE_CHARS}]*"
+_GAP = rf"[\s{_INVISIBLE_CHARS}]*"
+_NAMES = ("answer_a", "answer_b", "answer", "question", "reference", "reasoning_a", "reasoning_b", "reasoning", "rubric")
+_BLOCKS = "(?:" + "|".join(_INVISIBLE.join(re.escape(ch) for ch in name) for name in _NAMES) + ")"
 _DELIMITER = re.compile(
-    rf"<(?=\s*/?\s*{_BLOCKS}(?![\w-]))|<(?=\s*[|｜])|<(?=\s*/?\s*(?:start_of_turn|end_of_turn|s)\s*>)",
+    rf"<(?={_GAP}/?{_GAP}{_BLOCKS}(?![\w-]))|<(?={_GAP}[|｜])|<(?={_GAP}/?{_GAP}(?:start_of_turn|end_of_turn|s){_GAP}>)",
     re.IGNORECASE,
 )
 LOOKALIKE = "‹"  # U+2039: reads like "<" to a model, but is not the delimiter

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 import duckdb
 
+from .config import redact
 from .errors import StoreError
 
 from .migrations import MIGRATIONS
@@ -49,6 +50,11 @@ COMPARISON_COLS = [
 ]
 
 
+def _values(row: dict[str, Any], cols: list[str]) -> list[Any]:
+    """A row's values in column order; text from servers (errors, raw output) never carries a key."""
+    return [redact(v) if isinstance(v, str) else v for v in (row.get(c) for c in cols)]
+
+
 def _key_status(store: Store, table: str, key: str, keys: list[str]) -> dict[str, str]:
     """key -> 'ok' or 'error' (a verdict with any failed criterion row counts as an error)."""
     if not keys:
@@ -70,7 +76,7 @@ def _replace_rows(store: Store, table: str, key: str, cols: list[str], rows: lis
         store.con.executemany(f"DELETE FROM {table} WHERE {key} = ?", [[k] for k in keys])
         store.con.executemany(
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [[r.get(c) for c in cols] for r in rows],
+            [_values(r, cols) for r in rows],
         )
     return len(keys)
 
@@ -272,7 +278,7 @@ class Store:
             self.con.executemany(
                 f"INSERT INTO generations ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
                 " ON CONFLICT DO NOTHING",
-                [[r.get(c) for c in cols] for r in rows],
+                [_values(r, cols) for r in rows],
             )
 
     # -- judge stage --------------------------------------------------------------------------
