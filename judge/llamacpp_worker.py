@@ -16,6 +16,7 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=4)
     ap.add_argument("--ctx-per-slot", type=int, default=2048)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--poll", type=int, default=0, help="llama.cpp busy-poll level 0-100 (0: sleep while waiting).")
     ap.add_argument("--exit-with-parent", action="store_true",
                     help="Stop when the process that started us dies (demo and tests: no orphaned servers).")
     a = ap.parse_args()
@@ -30,6 +31,9 @@ def main() -> None:
     p.n_parallel = a.parallel
     p.n_ctx = a.parallel * a.ctx_per_slot  # the context is split evenly between the slots
     p.cpuparams.n_threads = p.cpuparams_batch.n_threads = a.threads
+    # No busy-polling between ops: on a small machine the client, the judge and the tests share the
+    # cores, and spinning threads that wait for a descheduled sibling collapse throughput.
+    p.cpuparams.poll = p.cpuparams_batch.poll = a.poll
     p.use_jinja = True
     server = xlc.Server(p)
     print("listening on", server.listening_address, flush=True)
