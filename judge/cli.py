@@ -493,7 +493,11 @@ def main() -> None:
         app()
         return
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
+        if rc == 130:  # Typer turns Ctrl-C into Exit(130) and, in this mode, returns the code
+            raise KeyboardInterrupt
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except JudgeError as e:
         _render_error(e)
         sys.exit(e.exit_code)

@@ -99,3 +99,27 @@ def test_sigkill_midway_then_resume_gives_exactly_40_rows(tmp_path: Path) -> Non
     n, distinct, errors = con.execute("SELECT count(*), count(DISTINCT gen_id), count(error) FROM generations").fetchone()
     con.close()
     assert (n, distinct, errors) == (40, 40, 0)
+
+
+def test_ctrl_c_stops_cleanly_and_resumes(tmp_path: Path) -> None:
+    """SIGINT mid-run: exit 130, finished answers kept, nothing half-written; a rerun completes."""
+    with FakeServer(faults=FaultPlan(latency_s=0.05)) as srv:
+        _setup(tmp_path, srv.base_url, n=10)
+        proc = subprocess.Popen([*JUDGE, "generate", "--no-progress", "--concurrency", "2"], cwd=tmp_path,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while srv.counts["ok"] < 10 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        assert "interrupted" in stderr
+        con = duckdb.connect(str(tmp_path / "judge.duckdb"), read_only=True)
+        kept, bad = con.execute("SELECT count(*), count(*) FILTER (WHERE status <> 'ok' OR answer IS NULL) FROM generations").fetchone()
+        status = con.execute("SELECT status FROM runs").fetchone()[0]
+        con.close()
+        assert 0 < kept < 40 and bad == 0
+        assert status == "interrupted"
+        sent = srv.counts["ok"]
+        assert _judge("generate", "--no-progress", cwd=tmp_path).returncode == 0
+        assert srv.counts["ok"] - sent == 40 - kept  # only the missing ones were asked again
