@@ -24,6 +24,14 @@ from tenacity.wait import wait_base
 
 from .config import ModelConfig
 
+try:  # openai >= 3 sends through httpx2; its own client class skips the legacy-httpx compatibility path
+    import httpx2
+
+    _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.TransportError, httpx2.TransportError)
+    _HTTP_ERRORS: tuple[type[BaseException], ...] = (httpx.HTTPError, httpx2.HTTPError)
+except ImportError:  # openai 2.x: httpx only
+    _TRANSPORT_ERRORS, _HTTP_ERRORS = (httpx.TransportError,), (httpx.HTTPError,)
+
 # Statuses worth another attempt: throttling, server faults, gateway hiccups.
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
@@ -46,7 +54,7 @@ def is_retryable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in RETRY_STATUS or exc.status_code >= 500
-    return isinstance(exc, (httpx.TransportError, asyncio.TimeoutError, EmptyResponseError))
+    return isinstance(exc, (*_TRANSPORT_ERRORS, asyncio.TimeoutError, EmptyResponseError))
 
 
 def retry_after_seconds(exc: BaseException | None) -> float | None:
@@ -123,6 +131,20 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
+def _http_client(timeout: float, max_connections: int) -> Any:
+    """The HTTP client under one replica's AsyncOpenAI.
+
+    Under openai >= 3 this is the SDK's own httpx2 client: handing it a legacy `httpx.AsyncClient`
+    costs about 1 ms more CPU per call (measured in bench/harness_overhead.py), which caps a fast
+    server's throughput. Redirects are not followed, as with the plain httpx client before.
+    """
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    factory = getattr(openai, "DefaultAsyncHttpx2Client", None)
+    if factory is None:
+        return httpx.AsyncClient(timeout=timeout, limits=limits)
+    return factory(timeout=timeout, limits=limits, follow_redirects=False)
+
+
 class Endpoint:
     """A model's replicas, each with its own client and concurrency limit; least-busy first."""
 
@@ -136,10 +158,7 @@ class Endpoint:
                 api_key=key,
                 max_retries=0,
                 timeout=cfg.timeout,
-                http_client=httpx.AsyncClient(
-                    timeout=cfg.timeout,
-                    limits=httpx.Limits(max_connections=self.limit + 4, max_keepalive_connections=self.limit + 4),
-                ),
+                http_client=_http_client(cfg.timeout, self.limit + 4),
             )
             for url in cfg.urls
         ]
@@ -257,7 +276,7 @@ async def chat(endpoint: Endpoint, request: dict[str, Any]) -> Completion:
                     latency = (time.perf_counter() - t0) * 1000
                 if not getattr(resp, "choices", None):
                     raise EmptyResponseError("the server returned no choices")
-    except (openai.OpenAIError, httpx.HTTPError, asyncio.TimeoutError, EmptyResponseError) as e:
+    except (openai.OpenAIError, *_HTTP_ERRORS, asyncio.TimeoutError, EmptyResponseError) as e:
         raise CallFailed(e, attempts) from e
     comp = capture(resp, latency)
     comp.attempts = attempts
