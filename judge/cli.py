@@ -32,7 +32,7 @@ rubric_app = typer.Typer(help="Check and preview rubric files (for the linguists
 app.add_typer(rubric_app, name="rubric")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages carry paths and SQL: never wrap them
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Path to judge.toml.", envvar="JUDGE_CONFIG")]
 ModelsOpt = Annotated[Optional[str], typer.Option("--models", "-m", help="Comma-separated model names (default: all).")]
@@ -325,7 +325,7 @@ def init(
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Project folder for the demo.")] = Path("judge-demo"),
-    quick: Annotated[bool, typer.Option("--quick", help="Three prompt pairs and single grading only (for CI).")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Three prompt pairs instead of six (CI runs this).")] = False,
     progress: ProgressOpt = True,
 ) -> None:
     """Run the whole pipeline on this CPU with a small embedded model, and print the report.

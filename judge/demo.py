@@ -75,7 +75,7 @@ tags = ["demo", "judge"]
 [judge]
 model = "qwen0.5b-judge"
 rubrics = ["rubrics/reasoning_depth.yaml", "rubrics/russian_fluency.yaml"]
-mode = "{'single' if quick else 'both'}"
+mode = "single"  # pairwise doubles the judge calls; grammar-constrained decoding is slow on a CPU
 rationale_max_chars = 100
 logprobs = true
 """
