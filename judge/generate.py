@@ -238,19 +238,6 @@ async def _run(
             await e.aclose()
 
 
-def _stored_status(store: Store, keys: list[str]) -> dict[str, str]:
-    """gen_id -> status for the planned keys.
-
-    A table at most about twice the size of the plan is read whole: one scan, instead of loading
-    every key into a temporary table row by row (DuckDB's executemany), which dominated planning.
-    """
-    n = store.query("SELECT count(*) FROM generations")[1][0][0]
-    if n <= 2 * len(keys) + 10_000:
-        want = set(keys)
-        return {k: s for k, s in store.generation_status().items() if k in want}
-    return store.generation_status(keys)
-
-
 def generate(
     cfg: Config,
     *,
@@ -280,7 +267,7 @@ def generate(
     try:
         store.register_models([model_row(m) for m in chosen])
         prompts = [prompt_row(it, str(ds_path)) for it in items]
-        done = _stored_status(store, [w.gen_id for w in work])
+        done = store.generation_status([w.gen_id for w in work])
         todo = [w for w in work if w.gen_id not in done or (retry_errors and done[w.gen_id] == "error")]
         summary.planned, summary.skipped = len(todo), len(work) - len(todo)
         if not todo:
