@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from json import JSONDecodeError
-from pathlib import Path
 from typing import Any
 
 import instructor
