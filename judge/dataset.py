@@ -71,6 +71,9 @@ class Item(BaseModel):
     """Links the Russian and English versions of the same task."""
     lang: Literal["ru", "en"]
     """Language of the prompt."""
+    answer_lang: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] | None = None
+    """The language the answer should be in (ISO 639-1), when it differs from the prompt's: a
+    Russian prompt that asks for a story in Spanish says `es`. Default: the prompt's language."""
     category: Annotated[str, Field(min_length=1, max_length=100)]
     """Task category (see CATEGORIES for the bundled set; others are allowed)."""
     prompt: Annotated[str, Field(min_length=1)]

@@ -24,7 +24,7 @@ from judge.checks import (
 from judge.dataset import AnswerSpec, Item
 from judge.errors import JudgeError, RubricError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def item(answer: dict | None = None, lang: str = "ru") -> Item:
