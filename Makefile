@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: setup vllm-env demo test test-fast clean
+.PHONY: setup vllm-env demo lint test test-fast wheel-check clean
 
 $(BIN)/judge: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,13 +23,20 @@ vllm-env:
 demo: setup
 	$(BIN)/judge demo
 
-# The test command of the README and of CI: the whole suite, real llama.cpp and vLLM servers
-# included. A run that collects no test fails (pytest's exit code 5 is not success).
-test: setup vllm-env
-	$(BIN)/python -m pytest -q -ra
+# ruff (lint and format) and mypy, as configured in pyproject.toml.
+lint: setup
+	$(BIN)/ruff check judge tests bench scripts
+	$(BIN)/ruff format --check judge tests bench scripts
+	$(BIN)/mypy judge
 
+# The test command of the README and of CI: lint, then the whole suite with real llama.cpp and vLLM
+# servers (--live). A run that collects no test fails (pytest's exit code 5 is not success).
+test: setup vllm-env lint
+	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --live
+
+# The offline part alone: no server started, nothing installed (plain pytest does the same).
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not llamacpp and not vllm"
+	$(BIN)/python -m pytest -q
 
 clean:
 	rm -rf $(VENV) .vllm-venv .pytest_cache

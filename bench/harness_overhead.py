@@ -1,6 +1,6 @@
 """Harness overhead: `judge generate` against a zero-latency fake server, beside a bare AsyncOpenAI loop.
 
-The fake server (`python -m judge.fakeserver --port 0 --latency-ms 0`) runs as a separate process so
+The fake server (`python -m tests.fakes.server --port 0 --latency-ms 0`) runs as a separate process so
 it does not share the client's GIL. Each trial runs in a fresh child process (so neither side
 inherits the other's heap or warm caches); the sides alternate, and the median of each is reported.
 
@@ -45,16 +45,30 @@ def _items(n: int) -> list[dict]:
     for i in range(n):
         pair, lang = divmod(i, 2)
         lang_s = ("en", "ru")[lang]
-        q = (f"What is {pair} + {pair}? End with 'Answer: N'." if lang_s == "en"
-             else f"Сколько будет {pair} + {pair}? Закончите строкой «Ответ: N».")
-        rows.append({"id": f"t{pair:06d}-{lang_s}", "pair": f"t{pair:06d}", "lang": lang_s, "category": "arithmetic",
-                     "prompt": q, "reference": str(2 * pair), "answer": {"type": "number", "value": 2 * pair},
-                     "difficulty": "easy"})
+        q = (
+            f"What is {pair} + {pair}? End with 'Answer: N'."
+            if lang_s == "en"
+            else f"Сколько будет {pair} + {pair}? Закончите строкой «Ответ: N»."
+        )
+        rows.append(
+            {
+                "id": f"t{pair:06d}-{lang_s}",
+                "pair": f"t{pair:06d}",
+                "lang": lang_s,
+                "category": "arithmetic",
+                "prompt": q,
+                "reference": str(2 * pair),
+                "answer": {"type": "number", "value": 2 * pair},
+                "difficulty": "easy",
+            }
+        )
     return rows
 
 
 def _write_project(d: Path, url: str, n: int, conc: int) -> Path:
-    (d / "data.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _items(n)), encoding="utf-8")
+    (d / "data.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _items(n)), encoding="utf-8"
+    )
     cfg = d / "judge.toml"
     cfg.write_text(
         'db = "judge.duckdb"\ndataset = "data.jsonl"\n\n[[models]]\nname = "fake"\n'
@@ -66,6 +80,7 @@ def _write_project(d: Path, url: str, n: int, conc: int) -> Path:
 
 
 # -- the two sides, each run in a child process --------------------------------------------------
+
 
 def _child_judge(url: str, n: int, conc: int, profile: str | None, store: str = "as-is") -> dict:
     if store == "null":  # diagnostic: the harness without persistence
@@ -112,11 +127,14 @@ def _child_bare(url: str, n: int, conc: int, profile: str | None = None) -> dict
             async with sem:
                 try:
                     r = await client.chat.completions.create(
-                        model=MODEL, messages=[{"role": "user", "content": prompt}], temperature=0.0,
-                        max_tokens=MAX_TOKENS)
+                        model=MODEL,
+                        messages=[{"role": "user", "content": prompt}],
+                        temperature=0.0,
+                        max_tokens=MAX_TOKENS,
+                    )
                     _ = r.choices[0].message.content
                     ok += 1
-                except Exception:  # noqa: BLE001 - counted, like judge's error rows
+                except Exception:
                     err += 1
 
         await asyncio.gather(*(one(r["prompt"]) for r in rows))
@@ -140,9 +158,15 @@ def _child_bare(url: str, n: int, conc: int, profile: str | None = None) -> dict
 
 # -- driver ---------------------------------------------------------------------------------------
 
+
 def _start_server() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "judge.fakeserver", "--port", "0", "--latency-ms", "0"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.server", "--port", "0", "--latency-ms", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
     if not url.startswith("http"):
@@ -165,9 +189,22 @@ def _stop_server(proc: subprocess.Popen[str]) -> dict:
 
 
 def _trial(side: str, url: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--child", side, "--url", url, "--requests", str(args.requests),
-           "--concurrency", str(args.concurrency)] + ["--store", getattr(args, "store", "as-is")] + \
-        (["--judge-root", args.judge_root] if getattr(args, "judge_root", None) and side == "judge" else [])
+    cmd = (
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            side,
+            "--url",
+            url,
+            "--requests",
+            str(args.requests),
+            "--concurrency",
+            str(args.concurrency),
+        ]
+        + ["--store", getattr(args, "store", "as-is")]
+        + (["--judge-root", args.judge_root] if getattr(args, "judge_root", None) and side == "judge" else [])
+    )
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{side} trial failed:\n{out.stderr}")
@@ -175,35 +212,59 @@ def _trial(side: str, url: str, args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     ap.add_argument("--requests", type=int, default=5000, help="requests per trial (default 5000)")
     ap.add_argument("--concurrency", type=int, default=64, help="requests in flight (default 64)")
     ap.add_argument("--rounds", type=int, default=3, help="trials per side, alternating (default 3)")
     ap.add_argument("--profile", metavar="FILE", help="cProfile one trial into FILE and print the top functions")
     ap.add_argument("--profile-side", choices=("judge", "bare"), default="judge", help="the side --profile runs")
-    ap.add_argument("--store", choices=("as-is", "null"), default="as-is",
-                    help="judge side's Store writes: as-is (default); null = answer/prompt writes skipped "
-                         "(diagnostic: the harness without persistence)")
-    ap.add_argument("--judge-root", metavar="DIR",
-                    help="import the judge package from DIR (e.g. an export of an older commit) for the judge side")
+    ap.add_argument(
+        "--store",
+        choices=("as-is", "null"),
+        default="as-is",
+        help="judge side's Store writes: as-is (default); null = answer/prompt writes skipped "
+        "(diagnostic: the harness without persistence)",
+    )
+    ap.add_argument(
+        "--judge-root",
+        metavar="DIR",
+        help="import the judge package from DIR (e.g. an export of an older commit) for the judge side",
+    )
     ap.add_argument("--child", choices=("judge", "bare"), help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--profile-out", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.child:
-        fig = (_child_judge(args.url, args.requests, args.concurrency, args.profile_out, args.store)
-               if args.child == "judge"
-               else _child_bare(args.url, args.requests, args.concurrency, args.profile_out))
+        fig = (
+            _child_judge(args.url, args.requests, args.concurrency, args.profile_out, args.store)
+            if args.child == "judge"
+            else _child_bare(args.url, args.requests, args.concurrency, args.profile_out)
+        )
         print(json.dumps(fig))
         return
 
     proc, url = _start_server()
     try:
         if args.profile:
-            cmd = [sys.executable, __file__, "--child", args.profile_side, "--url", url, "--requests", str(args.requests),
-                   "--concurrency", str(args.concurrency), "--profile-out", args.profile]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--child",
+                args.profile_side,
+                "--url",
+                url,
+                "--requests",
+                str(args.requests),
+                "--concurrency",
+                str(args.concurrency),
+                "--profile-out",
+                args.profile,
+            ]
             cmd += ["--store", args.store] + (["--judge-root", args.judge_root] if args.judge_root else [])
             subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
             import pstats
@@ -215,12 +276,15 @@ def main() -> None:
         _trial("judge", url, argparse.Namespace(requests=min(500, args.requests), concurrency=args.concurrency))
         res: dict[str, list[dict]] = {"judge": [], "bare": []}
         for i in range(args.rounds):
-            for side in (("judge", "bare") if i % 2 == 0 else ("bare", "judge")):
+            for side in ("judge", "bare") if i % 2 == 0 else ("bare", "judge"):
                 f = _trial(side, url, args)
                 res[side].append(f)
-                print(f"  round {i + 1} {side:5}  {args.requests / f['wall']:8,.0f} req/s  wall {f['wall']:.2f} s"
-                      f"  send {f['send']:.2f} s  cpu {1e6 * f['cpu'] / args.requests:6.0f} us/req"
-                      f"  ok {f['ok']} err {f['errors']}", flush=True)
+                print(
+                    f"  round {i + 1} {side:5}  {args.requests / f['wall']:8,.0f} req/s  wall {f['wall']:.2f} s"
+                    f"  send {f['send']:.2f} s  cpu {1e6 * f['cpu'] / args.requests:6.0f} us/req"
+                    f"  ok {f['ok']} err {f['errors']}",
+                    flush=True,
+                )
     finally:
         server = _stop_server(proc)
 
@@ -228,14 +292,20 @@ def main() -> None:
     med = {s: {k: statistics.median(f[k] for f in res[s]) for k in ("wall", "send", "cpu")} for s in res}
     j, b = n / med["judge"]["wall"], n / med["bare"]["wall"]
     js = n / med["judge"]["send"]
-    print(f"machine      {os.cpu_count()} cores; server in its own process (cpu {server.get('server_cpu_s', '?')} s "
-          f"over all trials, counts {server.get('counts', {})})")
+    print(
+        f"machine      {os.cpu_count()} cores; server in its own process (cpu {server.get('server_cpu_s', '?')} s "
+        f"over all trials, counts {server.get('counts', {})})"
+    )
     print(f"judge store  {args.store}" + (f"; judge imported from {args.judge_root}" if args.judge_root else ""))
     print(f"workload     {n:,} requests, concurrency {args.concurrency}, {args.rounds} rounds each side, alternating")
-    print(f"bare         {b:8,.0f} req/s  (median wall {med['bare']['wall']:.2f} s, "
-          f"client cpu {1e6 * med['bare']['cpu'] / n:.0f} us/req)")
-    print(f"judge        {j:8,.0f} req/s  (median wall {med['judge']['wall']:.2f} s, of which send phase "
-          f"{med['judge']['send']:.2f} s = {js:,.0f} req/s; client cpu {1e6 * med['judge']['cpu'] / n:.0f} us/req)")
+    print(
+        f"bare         {b:8,.0f} req/s  (median wall {med['bare']['wall']:.2f} s, "
+        f"client cpu {1e6 * med['bare']['cpu'] / n:.0f} us/req)"
+    )
+    print(
+        f"judge        {j:8,.0f} req/s  (median wall {med['judge']['wall']:.2f} s, of which send phase "
+        f"{med['judge']['send']:.2f} s = {js:,.0f} req/s; client cpu {1e6 * med['judge']['cpu'] / n:.0f} us/req)"
+    )
     print(f"ratio        judge/bare = {j / b:.3f} end to end; {js / b:.3f} send phase only  (target >= 0.97)")
 
 

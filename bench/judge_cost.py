@@ -33,7 +33,13 @@ sys.path.insert(0, str(ROOT))
 
 from judge.dataset import Item, load_items  # noqa: E402
 from judge.prompts import render_pairwise, render_single  # noqa: E402
-from judge.rubric import DEFAULT_RATIONALE_CAP, Rubric, applies, load_rubric, max_tokens_for  # noqa: E402
+from judge.rubric import (  # noqa: E402
+    DEFAULT_RATIONALE_CAP,
+    Rubric,
+    applies,
+    load_rubric,
+    max_tokens_for,
+)
 
 
 class Counter:
@@ -51,8 +57,12 @@ class Counter:
         return f"llama.cpp /tokenize at {self.root} ({how})"
 
     def _post(self, path: str, body: dict) -> dict:
-        req = urllib.request.Request(self.root + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.root + path,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=60) as r:
             return json.loads(r.read())
 
@@ -85,8 +95,11 @@ def seed_answers(items: list[Item], pairs: int) -> list[tuple[Item, str]]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     ap.add_argument("--base-url", help="a llama.cpp server (…/v1) whose /tokenize gives real counts")
     ap.add_argument("--pairs", type=int, default=6, help="RU/EN seed pairs to render (default 6)")
     ap.add_argument("--dataset", type=Path, default=ROOT / "datasets" / "seed.jsonl")
@@ -120,39 +133,55 @@ def main() -> None:
                     raise SystemExit(f"{r.name}/{lang}/{mode}: the system message differs between answers")
                 system_tokens = tok.messages([msgs[0][0]])
                 totals = [tok.messages(m) for m in msgs]
-                rows.append({
-                    "rubric": r.name, "lang": lang, "mode": mode, "answers": len(group),
-                    "calls_per_answer": 1 if mode == "single" else 2,
-                    "prompt_tokens_mean": statistics.mean(totals), "prompt_tokens_max": max(totals),
-                    "system_tokens": system_tokens,
-                    "shared_share": statistics.mean(min(1.0, system_tokens / t) for t in totals),
-                    "system_chars": len(msgs[0][0]["content"]),
-                    "max_tokens": max_tokens_for(r, cap),
-                })
+                rows.append(
+                    {
+                        "rubric": r.name,
+                        "lang": lang,
+                        "mode": mode,
+                        "answers": len(group),
+                        "calls_per_answer": 1 if mode == "single" else 2,
+                        "prompt_tokens_mean": statistics.mean(totals),
+                        "prompt_tokens_max": max(totals),
+                        "system_tokens": system_tokens,
+                        "shared_share": statistics.mean(min(1.0, system_tokens / t) for t in totals),
+                        "system_chars": len(msgs[0][0]["content"]),
+                        "max_tokens": max_tokens_for(r, cap),
+                    }
+                )
 
     print(f"tokens       {tok.label}")
-    print(f"items        {len(answers)} seed answers ({args.pairs} RU/EN pairs from {args.dataset.name}); "
-          f"rubrics: {', '.join(r.name for r in rubrics)}; rationale cap {cap}")
-    print(f"calls        single mode: {statistics.mean(calls_per_answer):.2f} judge calls per answer on average "
-          f"(one per applicable rubric: {min(calls_per_answer)}–{max(calls_per_answer)}); pairwise: 2 per pair "
-          f"per rubric (both orders)")
+    print(
+        f"items        {len(answers)} seed answers ({args.pairs} RU/EN pairs from {args.dataset.name}); "
+        f"rubrics: {', '.join(r.name for r in rubrics)}; rationale cap {cap}"
+    )
+    print(
+        f"calls        single mode: {statistics.mean(calls_per_answer):.2f} judge calls per answer on average "
+        f"(one per applicable rubric: {min(calls_per_answer)}–{max(calls_per_answer)}); pairwise: 2 per pair "
+        f"per rubric (both orders)"
+    )
     print()
-    head = f"{'rubric':18} {'lang':4} {'mode':8} {'n':>3} {'calls/ans':>9} {'prompt tok':>10} {'max':>6} " \
-           f"{'system tok':>10} {'shared':>7} {'max_tokens':>10}"
+    head = (
+        f"{'rubric':18} {'lang':4} {'mode':8} {'n':>3} {'calls/ans':>9} {'prompt tok':>10} {'max':>6} "
+        f"{'system tok':>10} {'shared':>7} {'max_tokens':>10}"
+    )
     print(head)
     print("-" * len(head))
     for x in rows:
         calls = "1" if x["mode"] == "single" else "2/pair"
-        print(f"{x['rubric']:18} {x['lang']:4} {x['mode']:8} {x['answers']:>3} {calls:>9} "
-              f"{x['prompt_tokens_mean']:>10.0f} {x['prompt_tokens_max']:>6} {x['system_tokens']:>10} "
-              f"{x['shared_share']:>7.0%} {x['max_tokens']:>10}")
+        print(
+            f"{x['rubric']:18} {x['lang']:4} {x['mode']:8} {x['answers']:>3} {calls:>9} "
+            f"{x['prompt_tokens_mean']:>10.0f} {x['prompt_tokens_max']:>6} {x['system_tokens']:>10} "
+            f"{x['shared_share']:>7.0%} {x['max_tokens']:>10}"
+        )
     single = [x for x in rows if x["mode"] == "single"]
     if single:
         w = sum(x["answers"] for x in single)
         share = sum(x["shared_share"] * x["answers"] for x in single) / w
         toks = sum(x["prompt_tokens_mean"] * x["answers"] for x in single) / w
-        print(f"\nsingle mode overall: {toks:.0f} prompt tokens per call, {share:.0%} of them a shared prefix "
-              f"(the system message, identical per rubric × language)")
+        print(
+            f"\nsingle mode overall: {toks:.0f} prompt tokens per call, {share:.0%} of them a shared prefix "
+            f"(the system message, identical per rubric × language)"
+        )
     if args.json:
         for x in rows:
             print(json.dumps(x, ensure_ascii=False))

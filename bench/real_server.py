@@ -1,6 +1,6 @@
 """Real-server throughput: `judge generate` beside a bare AsyncOpenAI loop against llama.cpp (and vLLM).
 
-Starts the embedded llama.cpp server (`judge.embedded.LlamaCppServer`, SmolLM2-135M, 4 slots) and,
+Starts the embedded llama.cpp server (`judge.serve.embedded.LlamaCppServer`, SmolLM2-135M, 4 slots) and,
 with `--vllm`, vLLM on the CPU (the command `judge.serve.serve_command` builds, SmolLM2 dequantized
 in .vllm-venv/models/smollm2-hf). Both sides send the same prompts (the first seed items) with the
 same concurrency, temperature 0, `max_tokens` and `extra_body={"ignore_eos": true}`, so every request
@@ -80,15 +80,21 @@ def run_bare(url: str, model: str, rows: list[dict], conc: int, max_tokens: int)
 
         async def one(r: dict) -> None:
             nonlocal toks, ok, err
-            msgs = ([{"role": "system", "content": r["system"]}] if r.get("system") else []) + \
-                [{"role": "user", "content": r["prompt"]}]
+            msgs = ([{"role": "system", "content": r["system"]}] if r.get("system") else []) + [
+                {"role": "user", "content": r["prompt"]}
+            ]
             async with sem:
                 try:
-                    resp = await client.chat.completions.create(model=model, messages=msgs, temperature=0.0,
-                                                                max_tokens=max_tokens, extra_body={"ignore_eos": True})
+                    resp = await client.chat.completions.create(
+                        model=model,
+                        messages=msgs,
+                        temperature=0.0,
+                        max_tokens=max_tokens,
+                        extra_body={"ignore_eos": True},
+                    )
                     toks += resp.usage.completion_tokens if resp.usage else 0
                     ok += 1
-                except Exception:  # noqa: BLE001 - counted, like judge's error rows
+                except Exception:
                     err += 1
 
         t0 = time.perf_counter()
@@ -107,16 +113,26 @@ def compare(label: str, url: str, model: str, args: argparse.Namespace, n: int) 
     run_bare(url, model, rows, args.concurrency, 1)
     res: dict[str, list[dict]] = {"judge": [], "bare": []}
     for i in range(args.rounds):
-        for side in (("judge", "bare") if i % 2 == 0 else ("bare", "judge")):
+        for side in ("judge", "bare") if i % 2 == 0 else ("bare", "judge"):
             f = (run_judge if side == "judge" else run_bare)(url, model, rows, args.concurrency, args.max_tokens)
             res[side].append(f)
-            print(f"  {label} round {i + 1} {side:5} {f['tokens'] / f['wall']:7.1f} tok/s  {f['ok'] / f['wall']:6.2f} req/s"
-                  f"  wall {f['wall']:6.1f} s  tokens {f['tokens']}  ok {f['ok']} err {f['errors']}", flush=True)
-    med = {s: {"tps": statistics.median(f["tokens"] / f["wall"] for f in res[s]),
-               "rps": statistics.median(f["ok"] / f["wall"] for f in res[s])} for s in res}
+            print(
+                f"  {label} round {i + 1} {side:5} {f['tokens'] / f['wall']:7.1f} tok/s  {f['ok'] / f['wall']:6.2f} req/s"
+                f"  wall {f['wall']:6.1f} s  tokens {f['tokens']}  ok {f['ok']} err {f['errors']}",
+                flush=True,
+            )
+    med = {
+        s: {
+            "tps": statistics.median(f["tokens"] / f["wall"] for f in res[s]),
+            "rps": statistics.median(f["ok"] / f["wall"] for f in res[s]),
+        }
+        for s in res
+    }
     ratio = med["judge"]["tps"] / med["bare"]["tps"]
-    print(f"{label:9} {n} requests x {args.max_tokens} tokens (ignore_eos), concurrency {args.concurrency}, "
-          f"{args.rounds} rounds each side")
+    print(
+        f"{label:9} {n} requests x {args.max_tokens} tokens (ignore_eos), concurrency {args.concurrency}, "
+        f"{args.rounds} rounds each side"
+    )
     print(f"{'':9} bare  {med['bare']['tps']:7.1f} tok/s  {med['bare']['rps']:6.2f} req/s")
     print(f"{'':9} judge {med['judge']['tps']:7.1f} tok/s  {med['judge']['rps']:6.2f} req/s")
     print(f"{'':9} ratio judge/bare = {ratio:.3f} (tokens/s; target >= 0.95)", flush=True)
@@ -135,20 +151,30 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
 
 def bench_vllm(args: argparse.Namespace) -> None:
     from judge.config import ModelConfig, ServeSpec
-    from judge.embedded import free_port, wait_ready
     from judge.serve import serve_command
+    from judge.serve.embedded import free_port, wait_ready
 
     port = free_port()
     hf = ROOT / ".vllm-venv" / "models" / "smollm2-hf"
-    m = ModelConfig(name="smollm2-vllm", base_url=f"http://127.0.0.1:{port}/v1", model="smollm2",
-                    serve=ServeSpec(engine="vllm", model=str(hf), args=["--max-model-len", "2048"]))
+    m = ModelConfig(
+        name="smollm2-vllm",
+        base_url=f"http://127.0.0.1:{port}/v1",
+        model="smollm2",
+        serve=ServeSpec(engine="vllm", model=str(hf), args=["--max-model-len", "2048"]),
+    )
     cmd = serve_command(m)
     log = Path(tempfile.gettempdir()) / f"bench-vllm-{port}.log"
     print(f"vllm      starting: {cmd.shell()[:160]}… (log {log})", flush=True)
     t0 = time.perf_counter()
     with log.open("wb") as logf:
-        proc = subprocess.Popen(cmd.argv, env={**os.environ, **cmd.env}, stdin=subprocess.DEVNULL, stdout=logf,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd.argv,
+            env={**os.environ, **cmd.env},
+            stdin=subprocess.DEVNULL,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_ready(cmd.base_url, proc, 900, log)
         print(f"vllm      ready in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -158,8 +184,11 @@ def bench_vllm(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     ap.add_argument("--requests", type=int, default=32, help="requests per trial against llama.cpp (default 32)")
     ap.add_argument("--max-tokens", type=int, default=64, help="completion tokens per request (default 64)")
     ap.add_argument("--concurrency", type=int, default=4, help="requests in flight, both sides (default 4 = slots)")
@@ -174,14 +203,16 @@ def main() -> None:
     if args.base_url:
         compare("server", args.base_url, args.model, args, args.requests)
     elif not args.no_llamacpp:
-        from judge.embedded import LlamaCppServer, model_path
+        from judge.serve.embedded import LlamaCppServer, model_path
 
         srv = LlamaCppServer(model_path("smollm2"), alias="smollm2", n_parallel=4)
         t0 = time.perf_counter()
         srv.start()
         try:
-            print(f"llama.cpp ready in {time.perf_counter() - t0:.0f} s at {srv.base_url} (SmolLM2-135M Q4_1, 4 slots)",
-                  flush=True)
+            print(
+                f"llama.cpp ready in {time.perf_counter() - t0:.0f} s at {srv.base_url} (SmolLM2-135M Q4_1, 4 slots)",
+                flush=True,
+            )
             compare("llama.cpp", srv.base_url, "smollm2", args, args.requests)
         finally:
             srv.stop()

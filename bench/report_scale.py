@@ -61,7 +61,7 @@ def main() -> None:
         return
 
     from judge.store import Store
-    from judge.synth import synthetic_scores
+    from tests.fakes.synth import synthetic_scores
 
     tmp = None
     if args.keep:
@@ -77,20 +77,30 @@ def main() -> None:
         n_scores = s.query("SELECT count(*) FROM scores")[1][0][0]
     total = counts["generations"] + counts["verdict_rows"] + counts["comparison_rows"] + counts["human_labels"]
     print(f"database     {db} ({db.stat().st_size / 2**20:.0f} MiB)")
-    print(f"rows         {n_scores:,} in `scores`; {counts['generations']:,} generations, "
-          f"{counts['comparison_rows']:,} comparison rows, {counts['human_labels']:,} human labels")
-    print(f"insert       {write_s:.2f} s: {counts['verdict_rows'] / write_s:,.0f} score rows/s "
-          f"({total / write_s:,.0f} rows/s over all tables)")
+    print(
+        f"rows         {n_scores:,} in `scores`; {counts['generations']:,} generations, "
+        f"{counts['comparison_rows']:,} comparison rows, {counts['human_labels']:,} human labels"
+    )
+    print(
+        f"insert       {write_s:.2f} s: {counts['verdict_rows'] / write_s:,.0f} score rows/s "
+        f"({total / write_s:,.0f} rows/s over all tables)"
+    )
 
-    child = subprocess.run([sys.executable, __file__, "--report-only", str(db), "--n-boot", str(args.n_boot)],
-                           capture_output=True, text=True, check=False)
+    child = subprocess.run(
+        [sys.executable, __file__, "--report-only", str(db), "--n-boot", str(args.n_boot)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if child.returncode != 0:
         print(child.stderr, file=sys.stderr)
         raise SystemExit(child.returncode)
     fig = json.loads(child.stdout.strip().splitlines()[-1])
     print(f"report build {fig['build_s']:.2f} s  (target < 3 s; n_boot={args.n_boot})")
-    print(f"peak memory  {fig['rss_peak'] / 2**20:.0f} MiB peak RSS of the report process (Python, numpy and "
-          f"DuckDB), {fig['py_peak'] / 2**20:.0f} MiB of it traced by tracemalloc  (target < 1024 MiB)")
+    print(
+        f"peak memory  {fig['rss_peak'] / 2**20:.0f} MiB peak RSS of the report process (Python, numpy and "
+        f"DuckDB), {fig['py_peak'] / 2**20:.0f} MiB of it traced by tracemalloc  (target < 1024 MiB)"
+    )
     print("render       " + ", ".join(f"{k} {t:.2f} s ({n / 1024:.0f} KiB)" for k, (t, n) in fig["renders"].items()))
     if fig["skipped"]:
         print(f"skipped      {', '.join(fig['skipped'])}")

@@ -8,27 +8,27 @@ same name, so they are not re-exported here).
 __version__ = "0.1.0"
 
 __all__ = [
+    "Store",
     "__version__",
     "build_report",
     "load_config",
     "load_items",
     "load_rubric",
     "render",
-    "Store",
 ]
 
 
-def __getattr__(name: str):  # noqa: ANN202 - lazy: `import judge` must not pull in openai/duckdb
+def __getattr__(name: str):
     if name == "load_config":
-        from .config import load_config
+        from judge.config import load_config
 
         return load_config
     if name == "load_items":
-        from .dataset import load_items
+        from judge.dataset import load_items
 
         return load_items
     if name == "load_rubric":
-        from .rubric import load_rubric
+        from judge.rubric import load_rubric
 
         return load_rubric
     if name in ("build_report", "render"):
@@ -36,7 +36,7 @@ def __getattr__(name: str):  # noqa: ANN202 - lazy: `import judge` must not pull
 
         return getattr(report, name)
     if name == "Store":
-        from .store import Store
+        from judge.store import Store
 
         return Store
     raise AttributeError(f"module 'judge' has no attribute {name!r}")

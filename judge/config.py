@@ -10,9 +10,17 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from .errors import ConfigError, EndpointError, problem
+from judge.errors import ConfigError, EndpointError, problem
 
 DEFAULT_CONFIG = "judge.toml"
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.:@+\-]*$"
@@ -223,7 +231,12 @@ def _cross_issues(cfg: Config) -> list[tuple[tuple[Any, ...], str]]:
         else:
             seen[m.name] = i
     if cfg.judge is not None and isinstance(cfg.judge.model, str) and cfg.judge.model not in seen:
-        out.append((("judge", "model"), f"judge.model {cfg.judge.model!r} is not a [[models]] name (known: {', '.join(seen) or 'none'})"))
+        out.append(
+            (
+                ("judge", "model"),
+                f"judge.model {cfg.judge.model!r} is not a [[models]] name (known: {', '.join(seen) or 'none'})",
+            )
+        )
     return out
 
 

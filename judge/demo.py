@@ -13,17 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .embedded import free_port
-from .project import data_dir
+from judge.resources import data_dir
+from judge.serve.embedded import free_port
 
 QUICK_PAIRS = ("arith-001", "code-005", "write-002")
 PARALLEL = 4
 CTX_PER_SLOT = 6144  # the judge prompt carries a whole bilingual rubric: about 3,000-4,000 tokens
-DEMO_NOTE = ("Demo: a 0.5B model answers and judges itself on a dozen prompts. These verdicts show "
-             "that the pipeline works end to end; they are not a real ranking of anything.")
+DEMO_NOTE = (
+    "Demo: a 0.5B model answers and judges itself on a dozen prompts. These verdicts show "
+    "that the pipeline works end to end; they are not a real ranking of anything."
+)
 
-STEPWISE = ("Think step by step: write out each step of the solution, check the result, "
-            "then give the final answer in the requested format. Answer in the language of the question.")
+STEPWISE = (
+    "Think step by step: write out each step of the solution, check the result, "
+    "then give the final answer in the requested format. Answer in the language of the question."
+)
 
 
 @dataclass
@@ -48,8 +52,10 @@ def write_demo_project(workdir: Path, *, quick: bool, port: int) -> Path:
         lines = [ln for ln in lines if json.loads(ln).get("pair") in QUICK_PAIRS]
     (workdir / "demo.jsonl").write_text("".join(lines), encoding="utf-8")
     url = f"http://127.0.0.1:{port}/v1"
-    common = (f'base_url = "{url}"\nmodel = "qwen2.5-0.5b"\nquantization = "q4_k_m"\n'
-              f'base_model = "qwen2.5-coder-0.5b-instruct"\nparams_total = "0.5B"\nconcurrency = 4\n')
+    common = (
+        f'base_url = "{url}"\nmodel = "qwen2.5-0.5b"\nquantization = "q4_k_m"\n'
+        f'base_model = "qwen2.5-coder-0.5b-instruct"\nparams_total = "0.5B"\nconcurrency = 4\n'
+    )
     toml = f"""# Written by `judge demo`. Rerun generate/grade/report here; everything resumes.
 db = "judge.duckdb"
 dataset = "demo.jsonl"
@@ -87,15 +93,21 @@ logprobs = true
 Step = Callable[[str], None]
 
 
-def run_demo(workdir: str | Path = "judge-demo", *, quick: bool = False, step: Step | None = None,
-             on_plan: Callable[[int], None] | None = None, on_done: Callable[[str, bool], None] | None = None) -> DemoResult:
+def run_demo(
+    workdir: str | Path = "judge-demo",
+    *,
+    quick: bool = False,
+    step: Step | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    on_done: Callable[[str, bool], None] | None = None,
+) -> DemoResult:
     """Start the embedded server, generate → grade → report, stop the server (also on errors)."""
-    from .config import load_config
-    from .embedded import LlamaCppServer, model_path
-    from .generate import generate
-    from .grade import grade
-    from .report import build_report, render
-    from .store import Store
+    from judge.config import load_config
+    from judge.generate import generate
+    from judge.grade import grade
+    from judge.report import build_report, render
+    from judge.serve.embedded import LlamaCppServer, model_path
+    from judge.store import Store
 
     say = step or (lambda _msg: None)
     workdir = Path(workdir).resolve()
@@ -104,8 +116,15 @@ def run_demo(workdir: str | Path = "judge-demo", *, quick: bool = False, step: S
     cfg = load_config(cfg_path)
     say("starting the embedded llama.cpp server (Qwen2.5-0.5B; the first run installs the model)")
     # A child that exits with us (not a detached `judge serve`): a killed demo leaves no server behind.
-    server = LlamaCppServer(model_path("qwen2.5-0.5b"), alias="qwen2.5-0.5b", port=port, n_parallel=PARALLEL,
-                            ctx_per_slot=CTX_PER_SLOT, log=workdir / "server.log", exit_with_parent=True)
+    server = LlamaCppServer(
+        model_path("qwen2.5-0.5b"),
+        alias="qwen2.5-0.5b",
+        port=port,
+        n_parallel=PARALLEL,
+        ctx_per_slot=CTX_PER_SLOT,
+        log=workdir / "server.log",
+        exit_with_parent=True,
+    )
     server.start(timeout=300)
     try:
         say("generating answers")

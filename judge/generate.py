@@ -9,22 +9,17 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .client import CallFailed, Completion, Endpoint, build_request, chat
-from .config import Config, ModelConfig, stable_hash
-from .dataset import Item, load_items
-from .store import Store, now
+from judge.config import Config, ModelConfig, stable_hash
+from judge.dataset import Item, load_items
+from judge.model import CallFailed, Completion, Endpoint, build_request, chat
+from judge.store import BatchWriter, Store, now
 
-FLUSH_EVERY = 64
-FLUSH_SECONDS = 1.0
-MAX_BATCH = 4 * FLUSH_EVERY
 """Rows that may wait for a busy writer; beyond it the loop waits for the write (back-pressure)."""
 
 
@@ -65,20 +60,34 @@ def prompt_key(item: Item) -> str:
 
 def prompt_row(item: Item, dataset: str) -> dict[str, Any]:
     return {
-        "prompt_key": prompt_key(item), "id": item.id, "dataset": dataset, "pair": item.pair, "lang": item.lang,
-        "category": item.category, "prompt": item.prompt, "system": item.system, "reference": item.reference,
-        "answer_json": item.answer.model_dump_json() if item.answer else None, "difficulty": item.difficulty,
+        "prompt_key": prompt_key(item),
+        "id": item.id,
+        "dataset": dataset,
+        "pair": item.pair,
+        "lang": item.lang,
+        "category": item.category,
+        "prompt": item.prompt,
+        "system": item.system,
+        "reference": item.reference,
+        "answer_json": item.answer.model_dump_json() if item.answer else None,
+        "difficulty": item.difficulty,
         "tags_json": json.dumps(item.tags, ensure_ascii=False),
     }
 
 
 def model_row(m: ModelConfig) -> dict[str, Any]:
     return {
-        "name": m.name, "variant": m.variant(), "model_id": m.model, "base_url": json.dumps(m.urls),
+        "name": m.name,
+        "variant": m.variant(),
+        "model_id": m.model,
+        "base_url": json.dumps(m.urls),
         "params_json": json.dumps(m.params.request_kwargs(), sort_keys=True),
         "extra_body_json": json.dumps(m.extra_body, sort_keys=True, ensure_ascii=False),
-        "system_prompt": m.system_prompt, "quantization": m.quantization, "params_total": m.params_total,
-        "params_active": m.params_active, "base_model": m.base_model,
+        "system_prompt": m.system_prompt,
+        "quantization": m.quantization,
+        "params_total": m.params_total,
+        "params_active": m.params_active,
+        "base_model": m.base_model,
         "tags_json": json.dumps(m.tags, ensure_ascii=False),
         "metadata_json": json.dumps(m.metadata, ensure_ascii=False, default=str),
     }
@@ -108,15 +117,27 @@ def _request_record(w: Work) -> str:
 
 def _row(w: Work, run_id: str, comp: Completion | None, err: CallFailed | None) -> dict[str, Any]:
     base = {
-        "gen_id": w.gen_id, "variant": w.variant or w.model.variant(), "prompt_key": w.prompt_key, "sample": w.sample,
-        "run_id": run_id, "request_json": _request_record(w), "created_at": now(),
+        "gen_id": w.gen_id,
+        "variant": w.variant or w.model.variant(),
+        "prompt_key": w.prompt_key,
+        "sample": w.sample,
+        "run_id": run_id,
+        "request_json": _request_record(w),
+        "created_at": now(),
     }
     if comp is not None:
         base.update(
-            status="ok", answer=comp.answer, reasoning=comp.reasoning, prompt_tokens=comp.prompt_tokens,
-            completion_tokens=comp.completion_tokens, reasoning_tokens=comp.reasoning_tokens,
-            reasoning_tokens_estimated=comp.reasoning_tokens_estimated, latency_ms=comp.latency_ms,
-            finish_reason=comp.finish_reason, attempts=comp.attempts, response_model=comp.response_model,
+            status="ok",
+            answer=comp.answer,
+            reasoning=comp.reasoning,
+            prompt_tokens=comp.prompt_tokens,
+            completion_tokens=comp.completion_tokens,
+            reasoning_tokens=comp.reasoning_tokens,
+            reasoning_tokens_estimated=comp.reasoning_tokens_estimated,
+            latency_ms=comp.latency_ms,
+            finish_reason=comp.finish_reason,
+            attempts=comp.attempts,
+            response_model=comp.response_model,
         )
     else:
         assert err is not None
@@ -124,79 +145,16 @@ def _row(w: Work, run_id: str, comp: Completion | None, err: CallFailed | None) 
     return base
 
 
-class _Writer:
-    """Buffers finished rows and writes them in batches, each batch one transaction.
-
-    Batches are written on one background thread, so the event loop keeps sending while DuckDB
-    works (its executemany costs milliseconds a row and releases the GIL). At most one job is in
-    flight; rows that finish meanwhile join the next batch, up to MAX_BATCH, after which `add`
-    waits. `flush()` waits for the job in flight, then writes the rest on the calling thread: the
-    connection is never used by two threads at once.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.buf: list[dict[str, Any]] = []
-        self.last = time.monotonic()
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: Future[None] | None = None
-
-    def first(self, fn: Callable[..., None], *args: Any) -> None:
-        """Run `fn` on the writer thread ahead of every batch (a batch never commits before it)."""
-        self._pending = self._executor().submit(fn, *args)
-
-    def _executor(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-writer")
-        return self._pool
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.buf.append(row)
-        if len(self.buf) >= FLUSH_EVERY or time.monotonic() - self.last > FLUSH_SECONDS:
-            if self._pending is not None:
-                if not self._pending.done() and len(self.buf) < MAX_BATCH:
-                    return  # still writing: these rows go with the next batch
-                done, self._pending = self._pending, None
-                done.result()  # a failed write stops the run, as a synchronous one did
-            rows, self.buf = self.buf, []
-            self._pending = self._executor().submit(self.store.write_generations, rows)
-            self.last = time.monotonic()
-
-    def flush(self) -> bool:
-        """Write everything; True when a Ctrl-C came while waiting for the writer (the caller
-        raises it once the run is recorded: the connection must not be used by two threads)."""
-        interrupted = False
-        try:
-            if self._pending is not None:
-                pending, self._pending = self._pending, None
-                interrupted = _wait_through_interrupts(pending)
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
-            rows, self.buf = self.buf, []
-            self.store.write_generations(rows)
-            self.last = time.monotonic()
-        return interrupted
-
-
-def _wait_through_interrupts(job: Future[None]) -> bool:
-    """Wait for the writer's job even through Ctrl-C; True if one came meanwhile."""
-    interrupted = False
-    while True:
-        try:
-            job.result()
-            return interrupted
-        except KeyboardInterrupt:
-            interrupted = True
-
-
 ProgressHook = Callable[[str, bool], None]
 
 
 async def _run(
-    work: list[Work], endpoints: dict[str, Endpoint], writer: _Writer, run_id: str,
-    summary: GenerateSummary, on_done: ProgressHook | None,
+    work: list[Work],
+    endpoints: dict[str, Endpoint],
+    writer: BatchWriter,
+    run_id: str,
+    summary: GenerateSummary,
+    on_done: ProgressHook | None,
 ) -> None:
     # Tasks are started lazily, a bounded window ahead of the endpoint limits, so 100k items do not
     # become 100k pending coroutines; the endpoint semaphores do the real limiting.
@@ -275,9 +233,13 @@ def generate(
             if on_plan:
                 on_plan(0)
             return summary
-        store.start_run(run_id, "generate", argv or [], {"models": [m.name for m in chosen], "dataset": str(ds_path),
-                                                        "samples": samples, "limit": limit})
-        writer = _Writer(store)
+        store.start_run(
+            run_id,
+            "generate",
+            argv or [],
+            {"models": [m.name for m in chosen], "dataset": str(ds_path), "samples": samples, "limit": limit},
+        )
+        writer = BatchWriter(store.write_generations)
         status = "done"
         try:
             # The prompts are written on the writer thread while the first requests go out; it
@@ -300,8 +262,11 @@ def generate(
             late = writer.flush()  # every finished call is kept; unfinished ones are simply not there
             if late:
                 summary.interrupted, status = True, "interrupted"
-            store.finish_run(run_id, status if summary.errors == 0 or status != "done" else "done_with_errors",
-                             {"ok": summary.ok, "errors": summary.errors, "skipped": summary.skipped})
+            store.finish_run(
+                run_id,
+                status if summary.errors == 0 or status != "done" else "done_with_errors",
+                {"ok": summary.ok, "errors": summary.errors, "skipped": summary.skipped},
+            )
             if late:
                 raise KeyboardInterrupt
     finally:
@@ -309,8 +274,9 @@ def generate(
     return summary
 
 
-def status(cfg: Config, *, dataset: str | Path | None = None, samples: int = 1,
-           models: list[str] | None = None) -> list[dict[str, Any]]:
+def status(
+    cfg: Config, *, dataset: str | Path | None = None, samples: int = 1, models: list[str] | None = None
+) -> list[dict[str, Any]]:
     """done / failed / pending per configured model against the dataset (reads only)."""
     chosen = cfg.select(models)
     ds_path = Path(dataset) if dataset else cfg.resolve(cfg.dataset)
@@ -320,13 +286,15 @@ def status(cfg: Config, *, dataset: str | Path | None = None, samples: int = 1,
     if cfg.db_path.exists():
         store = Store.open_readonly(cfg.db_path)
         try:
-            stored = dict(store.query("SELECT gen_id, status FROM generations")[1])
+            stored = store.generation_status()
         finally:
             store.close()
     out: dict[str, dict[str, Any]] = {}
     for w in work:
-        row = out.setdefault(w.model.name, {"model": w.model.name, "variant": w.model.variant(),
-                                            "done": 0, "failed": 0, "pending": 0, "total": 0})
+        row = out.setdefault(
+            w.model.name,
+            {"model": w.model.name, "variant": w.model.variant(), "done": 0, "failed": 0, "pending": 0, "total": 0},
+        )
         st = stored.get(w.gen_id)
         row["total"] += 1
         row["done" if st == "ok" else "failed" if st == "error" else "pending"] += 1

@@ -16,18 +16,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
 from jinja2.sandbox import SandboxedEnvironment
 
-from .dataset import Item
-from .errors import RubricError, problem
-from .rubric import DEFAULT_RATIONALE_CAP, Rubric, load_rubric
+from judge.dataset import Item
+from judge.errors import RubricError, problem
+from judge.resources import data_dir
+from judge.rubric import DEFAULT_RATIONALE_CAP, Rubric, load_rubric
 
 Mode = Literal["single", "pairwise"]
 SYSTEM_TEMPLATE = "judge_system.j2"
 TEMPLATES = {"single": "judge_single.j2", "pairwise": "judge_pairwise.j2"}
 PROMPTS_VERSION_PREFIX = "p1:"
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 # The block names the templates use, plus the special-token shapes of common chat templates
 # (<|im_end|>, <|eot_id|>, harmony's <|start|>, DeepSeek's <｜...｜>, Gemma's turns), which a server
@@ -37,7 +43,17 @@ DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 _INVISIBLE_CHARS = "\u00ad\u200b-\u200f\u2060-\u2064\ufeff"
 _INVISIBLE = f"[{_INVISIBLE_CHARS}]*"
 _GAP = rf"[\s{_INVISIBLE_CHARS}]*"
-_NAMES = ("answer_a", "answer_b", "answer", "question", "reference", "reasoning_a", "reasoning_b", "reasoning", "rubric")
+_NAMES = (
+    "answer_a",
+    "answer_b",
+    "answer",
+    "question",
+    "reference",
+    "reasoning_a",
+    "reasoning_b",
+    "reasoning",
+    "rubric",
+)
 _BLOCKS = "(?:" + "|".join(_INVISIBLE.join(re.escape(ch) for ch in name) for name in _NAMES) + ")"
 _DELIMITER = re.compile(
     rf"<(?={_GAP}/?{_GAP}{_BLOCKS}(?![\w-]))|<(?={_GAP}[|｜])|<(?={_GAP}/?{_GAP}(?:start_of_turn|end_of_turn|s){_GAP}>)",
@@ -65,13 +81,13 @@ def _environment(prompts_dir: str) -> SandboxedEnvironment:
 
 def environment(prompts_dir: str | Path | None = None) -> SandboxedEnvironment:
     """The sandboxed environment over `prompts_dir` (default: the repository's `prompts/`)."""
-    return _environment(str(Path(prompts_dir or DEFAULT_PROMPTS_DIR).resolve()))
+    return _environment(str(Path(prompts_dir or data_dir("prompts")).resolve()))
 
 
 def render_template(name: str, context: dict[str, Any], prompts_dir: str | Path | None = None) -> str:
     """Render one template; a missing, broken or unsafe template becomes a RubricError naming file:line."""
     env = environment(prompts_dir)
-    where = Path(prompts_dir or DEFAULT_PROMPTS_DIR) / name
+    where = Path(prompts_dir or data_dir("prompts")) / name
     try:
         return env.get_template(name).render(**context).strip()
     except TemplateNotFound as e:
@@ -211,7 +227,7 @@ def render_for_display(messages: list[dict[str, str]]) -> str:
 
 def prompts_version(prompts_dir: str | Path | None = None) -> str:
     """`p1:` + 16 hex of sha256 over the judge templates, so a template edit can trigger regrading."""
-    root = Path(prompts_dir or DEFAULT_PROMPTS_DIR)
+    root = Path(prompts_dir or data_dir("prompts"))
     h = hashlib.sha256()
     for name in sorted([SYSTEM_TEMPLATE, *TEMPLATES.values()]):
         path = root / name
@@ -244,7 +260,9 @@ def sample_item(rubric: Rubric, lang: str) -> Item:
     """The built-in sample question, in a category the rubric applies to."""
     s = _SAMPLE[lang]
     category = (rubric.applies_to.categories or ["arithmetic"])[0]
-    return Item(id=f"sample-{lang}", pair="sample", lang=lang, category=category, prompt=s["prompt"], reference=s["reference"])  # type: ignore[arg-type]
+    return Item(
+        id=f"sample-{lang}", pair="sample", lang=lang, category=category, prompt=s["prompt"], reference=s["reference"]
+    )  # type: ignore[arg-type]
 
 
 def show_prompt(

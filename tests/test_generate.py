@@ -7,17 +7,25 @@ from pathlib import Path
 import pytest
 
 from judge.config import load_config
-from judge.fakeserver import FakeServer, FaultPlan, Reply
 from judge.generate import generate, status
 from judge.store import Store
-
-from helpers import make_items, write_config, write_jsonl
+from tests.fakes.server import FakeServer, FaultPlan, Reply
+from tests.helpers import make_items, write_config, write_jsonl
 
 
 def _setup(tmp_path: Path, url: str, n_tasks: int = 10, models: int = 2, **model_kw: object) -> Path:
     write_jsonl(tmp_path / "data.jsonl", make_items(n_tasks))
-    ms = [{"name": f"m{i}", "base_url": url, "model": "fake-model", "params": {"temperature": 0.1 * i, "max_tokens": 64},
-           "concurrency": 4, **model_kw} for i in range(models)]
+    ms = [
+        {
+            "name": f"m{i}",
+            "base_url": url,
+            "model": "fake-model",
+            "params": {"temperature": 0.1 * i, "max_tokens": 64},
+            "concurrency": 4,
+            **model_kw,
+        }
+        for i in range(models)
+    ]
     return write_config(tmp_path / "judge.toml", ms)
 
 
@@ -39,7 +47,10 @@ def test_two_models_twenty_prompts_with_faults_exactly_once(tmp_path: Path) -> N
         s2 = generate(load_config(cfg_path))
         assert (s2.planned, s2.skipped) == (0, 40)
         assert len(srv.requests) == sent  # zero requests on the second run
-    rows = _rows(cfg_path, "SELECT model, count(*), count(DISTINCT prompt_id), min(status), max(status) FROM answers GROUP BY model ORDER BY model")
+    rows = _rows(
+        cfg_path,
+        "SELECT model, count(*), count(DISTINCT prompt_id), min(status), max(status) FROM answers GROUP BY model ORDER BY model",
+    )
     assert rows == [("m0", 20, 20, "ok", "ok"), ("m1", 20, 20, "ok", "ok")]
     # retried items record their attempts
     assert _rows(cfg_path, "SELECT max(attempts) FROM answers")[0][0] > 1
@@ -49,14 +60,21 @@ def test_reasoning_in_three_shapes_and_usage(tmp_path: Path) -> None:
     def reply(req: dict) -> Reply:
         text = req["messages"][-1]["content"]
         shape = ["reasoning", "reasoning_content", "think_inline"][int(text.split()[2]) % 3]
-        return Reply(content="The answer.\nAnswer: 4", reasoning=f"thinking via {shape} step by step",
-                     reasoning_shape=shape, reasoning_tokens=5 if shape == "reasoning" else None)
+        return Reply(
+            content="The answer.\nAnswer: 4",
+            reasoning=f"thinking via {shape} step by step",
+            reasoning_shape=shape,
+            reasoning_tokens=5 if shape == "reasoning" else None,
+        )
 
     with FakeServer(reply=reply) as srv:
         cfg_path = _setup(tmp_path, srv.base_url, n_tasks=3, models=1)
         generate(load_config(cfg_path))
-    rows = _rows(cfg_path, "SELECT prompt_id, answer, reasoning, reasoning_tokens, reasoning_tokens_estimated,"
-                           " completion_tokens, finish_reason FROM answers WHERE lang = 'en' ORDER BY prompt_id")
+    rows = _rows(
+        cfg_path,
+        "SELECT prompt_id, answer, reasoning, reasoning_tokens, reasoning_tokens_estimated,"
+        " completion_tokens, finish_reason FROM answers WHERE lang = 'en' ORDER BY prompt_id",
+    )
     shapes = ["reasoning", "reasoning_content", "think_inline"]
     for (pid, answer, reasoning, rt, est, ct, fr), shape in zip(rows, shapes):
         assert answer == "The answer.\nAnswer: 4", (pid, answer)  # <think> removed from the answer
@@ -117,8 +135,14 @@ def test_changed_params_make_a_new_variant_not_an_overwrite(tmp_path: Path) -> N
 def test_samples_seeds_request_record_and_no_key_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_KEY", "sk-test-SECRET-123")
     with FakeServer() as srv:
-        cfg_path = _setup(tmp_path, srv.base_url, n_tasks=1, models=1, api_key_env="FAKE_KEY",
-                          extra_body={"chat_template_kwargs": {"enable_thinking": False}})
+        cfg_path = _setup(
+            tmp_path,
+            srv.base_url,
+            n_tasks=1,
+            models=1,
+            api_key_env="FAKE_KEY",
+            extra_body={"chat_template_kwargs": {"enable_thinking": False}},
+        )
         text = cfg_path.read_text().replace("max_tokens = 64", "max_tokens = 64, seed = 10")
         cfg_path.write_text(text)
         s = generate(load_config(cfg_path), samples=3)
@@ -145,8 +169,10 @@ def test_status_counts(tmp_path: Path) -> None:
 def test_replicas_share_the_load(tmp_path: Path) -> None:
     with FakeServer(faults=FaultPlan(latency_s=0.02)) as a, FakeServer(faults=FaultPlan(latency_s=0.02)) as b:
         write_jsonl(tmp_path / "data.jsonl", make_items(10))
-        cfg_path = write_config(tmp_path / "judge.toml", [
-            {"name": "r", "base_url": [a.base_url, b.base_url], "model": "fake-model", "concurrency": 2}])
+        cfg_path = write_config(
+            tmp_path / "judge.toml",
+            [{"name": "r", "base_url": [a.base_url, b.base_url], "model": "fake-model", "concurrency": 2}],
+        )
         generate(load_config(cfg_path))
         assert len(a.requests) + len(b.requests) == 20
         assert min(len(a.requests), len(b.requests)) >= 5

@@ -18,17 +18,27 @@ import pytest
 
 from judge.dataset import Item
 from judge.errors import RubricError
-from judge.prompts import DEFAULT_PROMPTS_DIR, LOOKALIKE, render_pairwise, render_single, render_system
+from judge.prompts import LOOKALIKE, render_pairwise, render_single, render_system
+from judge.resources import data_dir
 from judge.rubric import load_rubric
-
-from helpers import ROOT
+from tests.helpers import ROOT
 
 CORPUS = sorted((Path(__file__).parent / "data" / "injection").glob("*.json"))
 CASES = [json.loads(p.read_text(encoding="utf-8")) for p in CORPUS]
 RUBRICS = [load_rubric(ROOT / "rubrics" / name) for name in ("reasoning_depth.yaml", "russian_fluency.yaml")]
 TRACE = load_rubric(Path(__file__).parent / "data" / "rubrics" / "reasoning_trace.yaml")  # shows the reasoning
 
-BLOCKS = ("question", "reference", "reasoning", "reasoning_a", "reasoning_b", "answer", "answer_a", "answer_b", "rubric")
+BLOCKS = (
+    "question",
+    "reference",
+    "reasoning",
+    "reasoning_a",
+    "reasoning_b",
+    "answer",
+    "answer_a",
+    "answer_b",
+    "rubric",
+)
 # What a reader (or a model) could take for one of our tags: spaces, line breaks, case and invisible
 # characters (zero-width spaces and joiners, word joiner, BOM, soft hyphen) do not matter.
 _HIDDEN = "\u00ad\u200b-\u200f\u2060-\u2064\ufeff"
@@ -39,16 +49,29 @@ _HIDDEN_RE = re.compile(f"[{_HIDDEN}]")
 # Control tokens of chat templates, which a server can parse out of plain text.
 CONTROL = re.compile(r"<\|[^|>]{1,40}\|>|<｜[^｜>]{1,40}｜>|</?s>|<(?:start|end)_of_turn>")
 
-BENIGN = {"en": "12 / 3 = 4 apples are eaten, 8 are left, then 8 + 5 = 13.\nAnswer: 13",
-          "ru": "Съели 12 / 3 = 4 яблока, осталось 8, затем 8 + 5 = 13.\nОтвет: 13"}
-QUESTION = {"en": "A basket holds 12 apples. A third are eaten, then 5 are added. How many are there?",
-            "ru": "В корзине 12 яблок. Треть съели, потом положили ещё 5. Сколько яблок в корзине?"}
-REFERENCE = {"en": "12 / 3 = 4, 12 - 4 = 8, 8 + 5 = 13. Answer: 13", "ru": "12 / 3 = 4, 12 - 4 = 8, 8 + 5 = 13. Ответ: 13"}
+BENIGN = {
+    "en": "12 / 3 = 4 apples are eaten, 8 are left, then 8 + 5 = 13.\nAnswer: 13",
+    "ru": "Съели 12 / 3 = 4 яблока, осталось 8, затем 8 + 5 = 13.\nОтвет: 13",
+}
+QUESTION = {
+    "en": "A basket holds 12 apples. A third are eaten, then 5 are added. How many are there?",
+    "ru": "В корзине 12 яблок. Треть съели, потом положили ещё 5. Сколько яблок в корзине?",
+}
+REFERENCE = {
+    "en": "12 / 3 = 4, 12 - 4 = 8, 8 + 5 = 13. Answer: 13",
+    "ru": "12 / 3 = 4, 12 - 4 = 8, 8 + 5 = 13. Ответ: 13",
+}
 
 
 def item(lang: str) -> Item:
-    return Item(id=f"inj-{lang}", pair="inj", lang=lang, category="arithmetic", prompt=QUESTION[lang],  # type: ignore[arg-type]
-                reference=REFERENCE[lang])
+    return Item(
+        id=f"inj-{lang}",
+        pair="inj",
+        lang=lang,
+        category="arithmetic",
+        prompt=QUESTION[lang],  # type: ignore[arg-type]
+        reference=REFERENCE[lang],
+    )
 
 
 def tags(text: str) -> dict[str, tuple[int, int]]:
@@ -110,8 +133,12 @@ def test_pairwise_in_both_positions(case: dict, rubric) -> None:
     benign_system = render_system(rubric, lang, "pairwise")
     for a, b in ((payload, BENIGN[lang]), (BENIGN[lang], payload)):
         system, user = (m["content"] for m in render_pairwise(rubric, item(lang), a, b))
-        check_user(user, {"question": 1, "reference": 1, "answer_a": 1, "answer_b": 1},
-                   {"answer_a": a, "answer_b": b}, "answer_b")
+        check_user(
+            user,
+            {"question": 1, "reference": 1, "answer_a": 1, "answer_b": 1},
+            {"answer_a": a, "answer_b": b},
+            "answer_b",
+        )
         check_system(system, benign_system, payload)
 
 
@@ -121,13 +148,23 @@ def test_payload_in_reasoning_and_reference(case: dict) -> None:
     lang, payload = case["lang"], case["answer"]
     it = item(lang).model_copy(update={"reference": payload})
     system, user = (m["content"] for m in render_single(TRACE, it, BENIGN[lang], reasoning=payload))
-    check_user(user, {"question": 1, "reference": 1, "reasoning": 1, "answer": 1},
-               {"reference": payload, "reasoning": payload, "answer": BENIGN[lang]}, "answer")
+    check_user(
+        user,
+        {"question": 1, "reference": 1, "reasoning": 1, "answer": 1},
+        {"reference": payload, "reasoning": payload, "answer": BENIGN[lang]},
+        "answer",
+    )
     check_system(system, render_system(TRACE, lang, "single"), payload)
-    system, user = (m["content"] for m in render_pairwise(TRACE, it, payload, BENIGN[lang], reasoning_a=payload,
-                                                          reasoning_b=payload))
-    check_user(user, {"question": 1, "reference": 1, "reasoning_a": 1, "reasoning_b": 1, "answer_a": 1, "answer_b": 1},
-               {"reference": payload, "reasoning_a": payload, "reasoning_b": payload, "answer_a": payload}, "answer_b")
+    system, user = (
+        m["content"]
+        for m in render_pairwise(TRACE, it, payload, BENIGN[lang], reasoning_a=payload, reasoning_b=payload)
+    )
+    check_user(
+        user,
+        {"question": 1, "reference": 1, "reasoning_a": 1, "reasoning_b": 1, "answer_a": 1, "answer_b": 1},
+        {"reference": payload, "reasoning_a": payload, "reasoning_b": payload, "answer_a": payload},
+        "answer_b",
+    )
 
 
 def test_template_syntax_in_an_answer_is_text() -> None:
@@ -149,7 +186,7 @@ UNSAFE = [
 @pytest.mark.parametrize("expr", UNSAFE)
 def test_template_reaching_for_python_internals_fails(tmp_path: Path, expr: str) -> None:
     prompts = tmp_path / "prompts"
-    shutil.copytree(DEFAULT_PROMPTS_DIR, prompts)
+    shutil.copytree(data_dir("prompts"), prompts)
     path = prompts / "judge_single.j2"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("{{ answer }}", "{{ answer }}\n" + expr), encoding="utf-8")

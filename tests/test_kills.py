@@ -22,13 +22,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from judge import client
 from judge.config import load_config
-from judge.fakeserver import FakeServer, FaultPlan
 from judge.generate import generate
 from judge.grade import grade
-
-from helpers import ROOT, make_items, write_config, write_jsonl
+from judge.model import retry
+from tests.fakes.server import FakeServer, FaultPlan
+from tests.helpers import ROOT, make_items, write_config, write_jsonl
 
 N_TASKS = 6  # 12 items x 2 models = 24 answers, graded with reasoning_depth: 24 verdicts + 2 x 12 comparisons
 N_GEN = 4 * N_TASKS
@@ -54,8 +53,11 @@ def _project(folder: Path, gen_url: str, judge_url: str) -> None:
         {"name": "b", "base_url": gen_url, "model": "model-b", "params": {"temperature": 0.3}, "concurrency": 2},
         {"name": "judge", "base_url": judge_url, "model": "judge-model", "concurrency": 4},
     ]
-    write_config(folder / "judge.toml", models, judge={
-        "model": "judge", "mode": "both", "rubrics": ["rubrics/reasoning_depth.yaml"]})
+    write_config(
+        folder / "judge.toml",
+        models,
+        judge={"model": "judge", "mode": "both", "rubrics": ["rubrics/reasoning_depth.yaml"]},
+    )
 
 
 def _cli(args: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
@@ -64,8 +66,9 @@ def _cli(args: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
 
 def _kill_when(args: list[str], folder: Path, srv: FakeServer, answered: int) -> dict[str, object]:
     """Start the command, SIGKILL it once `answered` requests reached the server, report what happened."""
-    proc = subprocess.Popen([*CLI, *args, "--no-progress"], cwd=folder, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*CLI, *args, "--no-progress"], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 120
     while srv.counts["ok"] < answered and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -104,7 +107,7 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Scenario]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUDGE_HOME", str(root / "judge-home"))
         mp.delenv("JUDGE_DEBUG", raising=False)
-        mp.setattr(client, "BACKOFF", client.Backoff(initial=0, maximum=0, retry_after_cap=0))
+        mp.setattr(retry, "BACKOFF", retry.Backoff(initial=0, maximum=0, retry_after_cap=0))
         with ThreadPoolExecutor(max_workers=len(todo) + 1) as pool:
             slow = pool.submit(_slow_scenario, root / "slow")
             done = {s.name: s for s in pool.map(_scenario, todo)}
@@ -118,8 +121,12 @@ def _snapshot(folder: Path) -> dict[str, object]:
         q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
         return {
             "generations": sorted(q("SELECT gen_id, status, answer, error FROM generations")),
-            "verdicts": sorted(q("SELECT verdict_id, criterion, generation_id, rubric, judge, score, error IS NULL FROM verdicts")),
-            "comparisons": sorted(q("SELECT comparison_id, criterion, pair_id, swap, winner, error IS NULL FROM comparisons")),
+            "verdicts": sorted(
+                q("SELECT verdict_id, criterion, generation_id, rubric, judge, score, error IS NULL FROM verdicts")
+            ),
+            "comparisons": sorted(
+                q("SELECT comparison_id, criterion, pair_id, swap, winner, error IS NULL FROM comparisons")
+            ),
             "dup_generations": q("SELECT count(*) - count(DISTINCT gen_id) FROM generations")[0][0]
             + q("SELECT count(*) - count(DISTINCT (variant, prompt_key, sample)) FROM generations")[0][0],
             "dup_verdicts": q("SELECT count(*) - count(DISTINCT (verdict_id, criterion)) FROM verdicts")[0][0]
@@ -179,10 +186,12 @@ def _kept_from_killed_runs(folder: Path) -> dict[str, int]:
         killed = dict(con.execute("SELECT stage, run_id FROM runs WHERE status = 'running'").fetchall())
         assert set(killed) == {"generate", "grade"}, killed
         gen = con.execute("SELECT count(*) FROM generations WHERE run_id = ?", [killed["generate"]]).fetchone()[0]
-        ver = con.execute("SELECT count(DISTINCT verdict_id) FROM verdicts WHERE judge = 'judge' AND run_id = ?",
-                          [killed["grade"]]).fetchone()[0]
-        cmp = con.execute("SELECT count(DISTINCT comparison_id) FROM comparisons WHERE run_id = ?",
-                          [killed["grade"]]).fetchone()[0]
+        ver = con.execute(
+            "SELECT count(DISTINCT verdict_id) FROM verdicts WHERE judge = 'judge' AND run_id = ?", [killed["grade"]]
+        ).fetchone()[0]
+        cmp = con.execute(
+            "SELECT count(DISTINCT comparison_id) FROM comparisons WHERE run_id = ?", [killed["grade"]]
+        ).fetchone()[0]
         return {"generate": gen, "grade": ver + cmp}
     finally:
         con.close()
@@ -198,8 +207,10 @@ def _slow_stage(folder: Path, srv: FakeServer, args: list[str], received: int) -
     kill = _kill_when(args, folder, srv, received)
     con = duckdb.connect(str(folder / "judge.duckdb"), read_only=True)
     try:
-        n = con.execute("SELECT (SELECT count(*) FROM generations) + (SELECT count(DISTINCT verdict_id) FROM verdicts"
-                        " WHERE judge = 'judge')").fetchone()[0]
+        n = con.execute(
+            "SELECT (SELECT count(*) FROM generations) + (SELECT count(DISTINCT verdict_id) FROM verdicts"
+            " WHERE judge = 'judge')"
+        ).fetchone()[0]
     finally:
         con.close()
     return kill, n
@@ -214,8 +225,9 @@ def _slow_scenario(folder: Path) -> dict[str, object]:
         out["generate"] = _slow_stage(folder, srv, ["generate", "--models", "a", "--concurrency", "1"], received)
         out["generate_rerun"] = generate(load_config(folder / "judge.toml"), models=["a"], concurrency=8).errors
         srv.reset()
-        kill, kept = _slow_stage(folder, srv, ["grade", "--models", "a", "--mode", "single", "--concurrency", "1",
-                                               "--no-checks"], received)
+        kill, kept = _slow_stage(
+            folder, srv, ["grade", "--models", "a", "--mode", "single", "--concurrency", "1", "--no-checks"], received
+        )
         out["grade"] = (kill, kept - n_items)  # minus the answers
     return out
 

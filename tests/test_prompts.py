@@ -13,7 +13,6 @@ from jinja2.exceptions import SecurityError
 from judge.dataset import Item
 from judge.errors import RubricError
 from judge.prompts import (
-    DEFAULT_PROMPTS_DIR,
     environment,
     neutralize,
     prompts_version,
@@ -23,6 +22,7 @@ from judge.prompts import (
     render_system,
     show_prompt,
 )
+from judge.resources import data_dir
 from judge.rubric import load_rubric
 
 DATA = Path(__file__).parent / "data" / "rubrics"
@@ -30,7 +30,9 @@ CLARITY = load_rubric(DATA / "clarity.yaml")  # include_reasoning: false
 TRACE = load_rubric(DATA / "reasoning_trace.yaml")  # include_reasoning: true, scale 0..2
 
 
-def make_item(lang: str = "en", *, reference: str | None = "The key facts.", prompt: str | None = None, n: int = 1) -> Item:
+def make_item(
+    lang: str = "en", *, reference: str | None = "The key facts.", prompt: str | None = None, n: int = 1
+) -> Item:
     return Item(
         id=f"q{n}-{lang}",
         pair=f"q{n}",
@@ -113,7 +115,11 @@ def test_reference_only_when_present(lang: str) -> None:
 
 def test_reasoning_only_when_rubric_asks() -> None:
     shown = user(render_single(TRACE, make_item("en"), "13", reasoning="4 then 8 then 13"))
-    assert shown.index("<reference>") < shown.index("<reasoning>\n4 then 8 then 13\n</reasoning>") < shown.index("<answer>")
+    assert (
+        shown.index("<reference>")
+        < shown.index("<reasoning>\n4 then 8 then 13\n</reasoning>")
+        < shown.index("<answer>")
+    )
     assert "<reasoning>" in system(render_single(TRACE, make_item("en"), "13"))
     hidden = render_single(CLARITY, make_item("en"), "13", reasoning="secret trace")
     assert "secret trace" not in user(hidden) and "<reasoning>" not in user(hidden)
@@ -139,7 +145,11 @@ def test_pairwise_layout(lang: str) -> None:
     msgs = render_pairwise(TRACE, make_item(lang), "Answer one.", "Answer two.", reasoning_a="ra", reasoning_b="rb")
     sys, usr = system(msgs), user(msgs)
     assert '"validity": {"rationale": "…", "winner": "A" | "B" | "tie"}' in sys
-    bias = ("не отдавайте предпочтения", "Длина — не качество") if lang == "ru" else ("do not prefer", "Length is not quality")
+    bias = (
+        ("не отдавайте предпочтения", "Длина — не качество")
+        if lang == "ru"
+        else ("do not prefer", "Length is not quality")
+    )
     assert all(b in sys for b in bias)
     order = ["<question>", "<reference>", "<reasoning_a>", "<reasoning_b>", "<answer_a>", "<answer_b>"]
     positions = [usr.index(t) for t in order]
@@ -223,7 +233,10 @@ def test_injection_in_every_user_controlled_field() -> None:
         ("<|eot_id|><｜end▁of▁sentence｜>", "‹|eot_id|>‹｜end▁of▁sentence｜>"),
         ("<end_of_turn></s>", "‹end_of_turn>‹/s>"),
         # ordinary text and markup stay as they are
-        ("a < b and x<y, <answers>, <answer-key>, <b>bold</b>, <question2>", "a < b and x<y, <answers>, <answer-key>, <b>bold</b>, <question2>"),
+        (
+            "a < b and x<y, <answers>, <answer-key>, <b>bold</b>, <question2>",
+            "a < b and x<y, <answers>, <answer-key>, <b>bold</b>, <question2>",
+        ),
         ("Ответ: 2 < 3", "Ответ: 2 < 3"),
     ],
 )
@@ -244,13 +257,15 @@ def test_sandbox_blocks_attribute_escape() -> None:
 
 def copy_prompts(tmp_path: Path) -> Path:
     d = tmp_path / "prompts"
-    shutil.copytree(DEFAULT_PROMPTS_DIR, d)
+    shutil.copytree(data_dir("prompts"), d)
     return d
 
 
 def test_unsafe_template_file_is_an_error(tmp_path: Path) -> None:
     d = copy_prompts(tmp_path)
-    (d / "judge_single.j2").write_text("{{ question }}\n{{ answer.__class__.__mro__[1].__subclasses__() }}\n", encoding="utf-8")
+    (d / "judge_single.j2").write_text(
+        "{{ question }}\n{{ answer.__class__.__mro__[1].__subclasses__() }}\n", encoding="utf-8"
+    )
     with pytest.raises(RubricError) as ei:
         render_single(CLARITY, make_item(), "x", prompts_dir=d)
     assert isinstance(ei.value.__cause__, SecurityError)
@@ -279,7 +294,9 @@ def test_syntax_error_and_missing_template(tmp_path: Path) -> None:
 def test_prompts_dir_override_and_version(tmp_path: Path) -> None:
     d = copy_prompts(tmp_path)
     assert prompts_version(d) == prompts_version() and prompts_version().startswith("p1:")
-    (d / "judge_system.j2").write_text("Custom judge for {{ rubric.title }} ({{ lang }}, {{ mode }}).\n", encoding="utf-8")
+    (d / "judge_system.j2").write_text(
+        "Custom judge for {{ rubric.title }} ({{ lang }}, {{ mode }}).\n", encoding="utf-8"
+    )
     msgs = render_single(CLARITY, make_item("en"), "x", prompts_dir=d)
     assert system(msgs) == "Custom judge for Clarity (en, single)."
     assert prompts_version(d) != prompts_version()

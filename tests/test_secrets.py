@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from judge.fakeserver import FakeServer, FaultPlan
-
-from helpers import ROOT, make_items, write_config, write_jsonl
+from tests.fakes.server import FakeServer, FaultPlan
+from tests.helpers import ROOT, make_items, write_config, write_jsonl
 
 KEY_ENV = "JUDGE_SECRETS_TEST_KEY"
 KEY = "sk-judgetest-9f3Kq2ZxR7vW-DO-NOT-LEAK"
@@ -36,10 +35,17 @@ REPORTS = {"md": "report.md", "html": "report.html", "json": "report.json"}
 class _EchoAuth(BaseHTTPRequestHandler):
     """An endpoint that refuses the key and quotes it back in the error body."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
-        body = json.dumps({"error": {"message": f"Incorrect API key provided: {self.headers.get('authorization')}",
-                                     "type": "invalid_request_error", "code": "invalid_api_key"}}).encode()
+        body = json.dumps(
+            {
+                "error": {
+                    "message": f"Incorrect API key provided: {self.headers.get('authorization')}",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                }
+            }
+        ).encode()
         self.send_response(401)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
@@ -76,8 +82,11 @@ def project(tmp_path_factory: pytest.TempPathFactory):
             {"name": "refused", "base_url": echo_url, "model": "refused-model", **key},
             {"name": "judge", "base_url": fast.base_url, "model": "judge-model", **key},
         ]
-        write_config(proj / "judge.toml", models, judge={"model": "judge", "mode": "both",
-                                                         "rubrics": ["rubrics/reasoning_depth.yaml"]})
+        write_config(
+            proj / "judge.toml",
+            models,
+            judge={"model": "judge", "mode": "both", "rubrics": ["rubrics/reasoning_depth.yaml"]},
+        )
         env = {k: v for k, v in os.environ.items() if k != "JUDGE_DEBUG"}
         env.update({KEY_ENV: KEY, "JUDGE_HOME": str(root / "home"), "COLUMNS": "200"})
         yield {"root": root, "proj": proj, "env": env, "slow": slow, "fast": fast}
@@ -89,8 +98,13 @@ def outputs(project) -> dict:
     proj, env, slow = project["proj"], project["env"], project["slow"]
     res: dict = {"runs": {}, "wal": None}
     # 1. a generate killed after its first batches were committed leaves them in the WAL
-    proc = subprocess.Popen([*CLI, "generate", "--no-progress", "--models", "good,refused"], cwd=proj, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*CLI, "generate", "--no-progress", "--models", "good,refused"],
+        cwd=proj,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     # one answer each 0.8 s: by the 4th request, the writer's one-second flush has committed the
     # refused model's error rows and the first answers
@@ -111,12 +125,24 @@ def outputs(project) -> dict:
         writers = {"generate": ["generate", "--no-progress", "--models", "good,refused", "--retry-errors"]}
         if not debug:
             writers["grade"] = ["grade", "--no-progress", "--models", "good,refused"]
-        writers["grade (refused judge)"] = ["grade", "--no-progress", "--judge", "refused", "--retry-errors",
-                                            "--mode", "single"]
+        writers["grade (refused judge)"] = [
+            "grade",
+            "--no-progress",
+            "--judge",
+            "refused",
+            "--retry-errors",
+            "--mode",
+            "single",
+        ]
         readers = {
             "status": ["status"],
-            "sql": ["sql", "SELECT a.*, s.errors FROM answers a, (SELECT string_agg(error || coalesce(raw, ''), ' | ')"
-                    " AS errors FROM verdicts) s", "--format", "json"],
+            "sql": [
+                "sql",
+                "SELECT a.*, s.errors FROM answers a, (SELECT string_agg(error || coalesce(raw, ''), ' | ')"
+                " AS errors FROM verdicts) s",
+                "--format",
+                "json",
+            ],
         }
         if debug:
             readers["report json"] = ["report", "--n-boot", "200", "--format", "json"]
@@ -176,8 +202,9 @@ def test_missing_key_variable_names_the_variable_not_a_value(project, tmp_path: 
     proj = tmp_path / "p"
     shutil.copytree(project["proj"], proj)
     text = (proj / "judge.toml").read_text(encoding="utf-8")
-    (proj / "judge.toml").write_text(text.replace(f'api_key_env = "{KEY_ENV}"', 'api_key_env = "JUDGE_UNSET_KEY_VAR"', 1),
-                                     encoding="utf-8")
+    (proj / "judge.toml").write_text(
+        text.replace(f'api_key_env = "{KEY_ENV}"', 'api_key_env = "JUDGE_UNSET_KEY_VAR"', 1), encoding="utf-8"
+    )
     db = proj / "judge.duckdb"
     before = db.read_bytes()
     env = {k: v for k, v in project["env"].items() if k != "JUDGE_UNSET_KEY_VAR"}

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ..dataset import Item
-from ..errors import RubricError
+from judge.dataset import Item
+from judge.errors import RubricError
 
 JUDGE_PREFIX = "check:"
 

@@ -1,11 +1,15 @@
-"""Text helpers shared by the checks: reasoning blocks, code fences, and the parts that are not prose."""
+"""Text helpers shared by the checks: code fences and the parts that are not prose.
+
+`strip_think` is the model package's one `<think>` splitter, re-exported for the checks.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-_THINK_TAG = re.compile(r"</?think>", re.IGNORECASE)
+from judge.model.reasoning import strip_think
+
 _FENCE_OPEN = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1)[^\n])+?\1")
@@ -17,28 +21,6 @@ _INLINE_MATH = re.compile(r"\$(?=\S)[^$\n]*?(?<=\S)\$(?![0-9])")
 _MATH_DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"))
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>\n]{0,300}>")
-
-
-def strip_think(text: str) -> str:
-    """Remove `<think>…</think>` blocks left in an answer (defensive: reasoning belongs elsewhere).
-
-    A stray `</think>` (the template opened the block) drops everything before it; a stray
-    `<think>` that was never closed is dropped as a tag and its text kept. Linear time.
-    """
-    kept: list[str] = []
-    pos = 0
-    open_end: int | None = None
-    for m in _THINK_TAG.finditer(text):
-        if not m.group().startswith("</"):
-            if open_end is None:
-                kept.append(text[pos : m.start()])
-                open_end = m.end()
-        elif open_end is not None:
-            open_end, pos = None, m.end()
-        else:
-            kept, pos = [], m.end()
-    kept.append(text[pos:] if open_end is None else text[open_end:])
-    return _THINK_TAG.sub("", "".join(kept))
 
 
 def split_fences(text: str) -> Iterator[tuple[str, bool]]:

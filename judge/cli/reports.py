@@ -1,0 +1,130 @@
+"""`judge report`, `judge status` and `judge sql`: reading the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .app import (
+    ConfigOpt,
+    DatasetOpt,
+    FormatOpt,
+    ModelsOpt,
+    app,
+    err,
+    out,
+    require_dataset,
+    split_names,
+)
+
+
+@app.command()
+def report(
+    config: ConfigOpt = Path("judge.toml"),
+    db: Annotated[Optional[Path], typer.Option(help="DuckDB file (default: from the config).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="terminal, md, html or json.")] = "terminal",
+    out_file: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="Write to this file instead of the terminal.")
+    ] = None,
+    models: ModelsOpt = None,
+    rubric: Annotated[
+        Optional[str], typer.Option("--rubric", "-r", help="Rubric names (name@version for an older one).")
+    ] = None,
+    judge: Annotated[Optional[str], typer.Option("--judge", "-j", help="Judge names.")] = None,
+    lang: Annotated[Optional[str], typer.Option(help="ru, en or both (default).")] = None,
+    category: Annotated[Optional[str], typer.Option(help="Comma-separated categories.")] = None,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed (the report is reproducible).")] = 0,
+    n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples.", min=100)] = 2000,
+    note: Annotated[Optional[str], typer.Option(help="A sentence printed at the top of the report.")] = None,
+) -> None:
+    """Show the comparison: which model, in which language, at what cost, and how far to trust the judge.
+
+    Scores with 95 % CIs per model and language, the RU−EN gap, model and variant deltas, depth of
+    thinking, pairwise ratings, accuracy, language fidelity, cost and speed, judge reliability and
+    caveats. Sections without data are skipped with the reason.
+
+    Example: judge report --format html --out report.html
+    """
+    from judge.errors import ConfigError
+    from judge.report import build_report, render
+    from judge.store import Store
+
+    if format not in ("terminal", "md", "html", "json"):
+        raise ConfigError([f"--format: {format!r} is not terminal, md, html or json"])
+    if db is None:
+        from judge.config import load_config
+
+        db = load_config(config).db_path
+    with Store.open_readonly(db) as store:
+        rep = build_report(
+            store,
+            models=split_names(models),
+            rubric=split_names(rubric),
+            judge=split_names(judge),
+            lang=None if lang in (None, "both") else lang,
+            category=split_names(category),
+            seed=seed,
+            n_boot=n_boot,
+            note=note,
+        )
+    if out_file is None and format == "terminal":
+        render(rep, "terminal", console=out)
+        return
+    text = render(rep, format) or ""  # type: ignore[arg-type]
+    if out_file is None:
+        out.out(text, highlight=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"report written to {out_file}")
+
+
+@app.command()
+def status(
+    config: ConfigOpt = Path("judge.toml"),
+    models: ModelsOpt = None,
+    dataset: DatasetOpt = None,
+    samples: Annotated[int, typer.Option(min=1, help="Samples per prompt to count against.")] = 1,
+    format: FormatOpt = "table",
+) -> None:
+    """Done / failed / pending generations per model, against the dataset.
+
+    Example: judge status --format markdown
+    """
+    from judge.cli.output import render_rows
+    from judge.config import load_config
+    from judge.generate import status as run
+
+    cfg = load_config(config)
+    if dataset is None:
+        require_dataset(cfg)
+    rows = run(cfg, dataset=dataset, samples=samples, models=split_names(models))
+    cols = ["model", "done", "failed", "pending", "total", "variant"]
+    render_rows(cols, [tuple(r[c] for c in cols) for r in rows], format, out, title="generation status")  # type: ignore[arg-type]
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL over the views answers, scores, pairwise and the tables.")],
+    config: ConfigOpt = Path("judge.toml"),
+    db: Annotated[Optional[Path], typer.Option(help="DuckDB file (default: from the config).")] = None,
+    format: FormatOpt = "table",
+) -> None:
+    """Run a read-only SQL query against the store (writes are refused).
+
+    Example: judge sql "SELECT model, lang, avg(score) FROM scores GROUP BY ALL" --format csv
+    """
+    from judge.cli.output import render_rows
+    from judge.store import Store
+
+    if db is None:
+        from judge.config import load_config
+
+        db = load_config(config).db_path
+    store = Store.open_readonly(db)
+    try:
+        cols, rows = store.query(query)
+    finally:
+        store.close()
+    render_rows(cols, rows, format, out)  # type: ignore[arg-type]

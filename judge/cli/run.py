@@ -1,0 +1,142 @@
+"""`judge generate` and `judge grade`: the two stages, with a progress bar."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from judge.errors import WorkFailedError
+
+from .app import (
+    ConfigOpt,
+    DatasetOpt,
+    ModelsOpt,
+    ProgressOpt,
+    Tracker,
+    app,
+    err,
+    require_dataset,
+    split_names,
+)
+
+
+@app.command()
+def generate(
+    config: ConfigOpt = Path("judge.toml"),
+    models: ModelsOpt = None,
+    dataset: DatasetOpt = None,
+    limit: Annotated[Optional[int], typer.Option(help="Use only the first N prompts.", min=1)] = None,
+    samples: Annotated[int, typer.Option(help="Answers per model and prompt.", min=1)] = 1,
+    concurrency: Annotated[
+        Optional[int], typer.Option(help="Requests in flight per endpoint (overrides the config).", min=1)
+    ] = None,
+    retry_errors: Annotated[
+        bool, typer.Option("--retry-errors", help="Call again the items stored as errors.")
+    ] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Ask every model every prompt of the dataset; store answers, reasoning, usage and latency.
+
+    Resumable: stored answers are never requested again, so a killed run continues where it stopped.
+
+    Example: judge generate --models qwen3-30b-a3b,gpt-oss-120b --limit 20
+    """
+    from judge.config import load_config
+    from judge.generate import generate as run
+
+    cfg = load_config(config)
+    if dataset is None:
+        require_dataset(cfg)
+    with Tracker("generate", progress) as t:
+        s = run(
+            cfg,
+            models=split_names(models),
+            dataset=dataset,
+            limit=limit,
+            samples=samples,
+            concurrency=concurrency,
+            retry_errors=retry_errors,
+            argv=sys.argv[1:],
+            on_plan=t.on_plan,
+            on_done=t.on_done,
+        )
+    err.print(f"generate: {s.ok} answers, {s.errors} errors, {s.skipped} already stored (run {s.run_id})")
+    if s.errors:
+        raise WorkFailedError(
+            f"{s.errors} items failed after retries; they are stored as errors",
+            hints=[
+                'see them with: judge sql "SELECT model, prompt_id, error FROM answers WHERE error IS NOT NULL"',
+                "call them again with: judge generate --retry-errors",
+            ],
+        )
+
+
+@app.command()
+def grade(
+    config: ConfigOpt = Path("judge.toml"),
+    models: ModelsOpt = None,
+    rubric: Annotated[
+        Optional[str], typer.Option("--rubric", "-r", help="Comma-separated rubric names (default: all configured).")
+    ] = None,
+    judge: Annotated[
+        Optional[str], typer.Option("--judge", "-j", help="A [[models]] name to judge with (overrides [judge].model).")
+    ] = None,
+    mode: Annotated[Optional[str], typer.Option(help="single, pairwise or both (default: from the config).")] = None,
+    regrade: Annotated[bool, typer.Option("--regrade", help="Grade again even where a verdict is stored.")] = False,
+    retry_errors: Annotated[
+        bool, typer.Option("--retry-errors", help="Grade again the verdicts stored as errors.")
+    ] = False,
+    concurrency: Annotated[Optional[int], typer.Option(help="Judge requests in flight.", min=1)] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Grade only the first N prompts.", min=1)] = None,
+    no_checks: Annotated[bool, typer.Option("--no-checks", help="Skip the deterministic checks.")] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Score stored answers with the judge model against the rubric files; run the deterministic checks.
+
+    Single mode gives each answer a score per criterion; pairwise mode compares two models' answers to
+    the same prompt in both orders (position swap). Only answers without a verdict for the current
+    rubric version are graded, so editing one rubric re-grades that rubric only.
+
+    Example: judge grade --mode both --rubric russian_fluency
+    """
+    from judge.config import load_config
+    from judge.grade import grade as run
+
+    cfg = load_config(config)
+    if judge:
+        from judge.errors import ConfigError
+
+        if cfg.judge is None or judge not in {m.name for m in cfg.models}:
+            raise ConfigError([f"--judge: {judge!r} is not a [[models]] name in {config}"])
+        cfg.judge.model = judge
+    if mode and mode not in ("single", "pairwise", "both"):
+        from judge.errors import ConfigError
+
+        raise ConfigError([f"--mode: {mode!r} is not single, pairwise or both"])
+    with Tracker("grade", progress) as t:
+        s = run(
+            cfg,
+            mode=mode,
+            rubrics=split_names(rubric),
+            models=split_names(models),
+            regrade=regrade,
+            retry_errors=retry_errors,
+            concurrency=concurrency,
+            limit=limit,
+            checks=False if no_checks else None,
+            argv=sys.argv[1:],
+            on_plan=t.on_plan,
+            on_done=t.on_done,
+        )
+    err.print(f"grade: {s.ok} verdicts, {s.errors} errors, {s.checks} answers checked (run {s.run_id})")
+    if s.errors:
+        raise WorkFailedError(
+            f"{s.errors} verdicts failed after retries; they are stored as errors (no score)",
+            hints=[
+                'see them with: judge sql "SELECT model, prompt_id, rubric, error FROM scores WHERE error IS NOT NULL"',
+                "grade them again with: judge grade --retry-errors",
+            ],
+        )

@@ -1,0 +1,28 @@
+"""Datasets: the item model, the one JSONL reader, importers (MT-Bench, Arena-Hard) and statistics."""
+
+from .items import (
+    CATEGORIES,
+    DIFFICULTIES,
+    LANGS,
+    AnswerSpec,
+    Item,
+    LoadedItem,
+    dataset_stats,
+    load_items,
+    load_located,
+)
+from .jsonl import MAX_LINE_BYTES, read_objects
+
+__all__ = [
+    "CATEGORIES",
+    "DIFFICULTIES",
+    "LANGS",
+    "MAX_LINE_BYTES",
+    "AnswerSpec",
+    "Item",
+    "LoadedItem",
+    "dataset_stats",
+    "load_items",
+    "load_located",
+    "read_objects",
+]

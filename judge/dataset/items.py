@@ -1,0 +1,177 @@
+"""Prompt items: the JSONL format of DESIGN.md, strict validation with file:line errors, RU/EN pairs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from judge.errors import DatasetError, problem
+
+from .jsonl import read_objects
+
+LANGS = ("ru", "en")
+CATEGORIES = (
+    "arithmetic",
+    "logic",
+    "planning",
+    "causal",
+    "code",
+    "reading",
+    "instruction",
+    "writing",
+    "russian-language",
+)
+DIFFICULTIES = ("easy", "medium", "hard")
+
+
+class AnswerSpec(BaseModel):
+    """A machine-checkable answer: checked by `check:answer` without any LLM."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["number", "exact", "choice", "regex"]
+    """number: numeric value within `tolerance`; exact: normalized string; choice: a letter; regex."""
+    value: float | int | str
+    """The expected value (for regex: the pattern, searched case-insensitively)."""
+    tolerance: float = 0.0
+    """Absolute tolerance for numbers."""
+
+    @model_validator(mode="after")
+    def _value_fits_type(self) -> AnswerSpec:
+        if self.type == "number" and not isinstance(self.value, (int, float)):
+            raise ValueError("a number answer needs a numeric value")
+        if self.type in ("exact", "choice", "regex") and not isinstance(self.value, str):
+            raise ValueError(f"a {self.type} answer needs a string value")
+        if self.type == "choice" and not (len(self.value) == 1 and str(self.value).isalpha()):  # type: ignore[arg-type]
+            raise ValueError("a choice answer is a single letter")
+        if self.type == "regex":
+            import re
+
+            try:
+                re.compile(str(self.value))
+            except re.error as e:
+                raise ValueError(f"invalid regex: {e}") from e
+        if self.tolerance < 0:
+            raise ValueError("tolerance must be >= 0")
+        return self
+
+
+class Item(BaseModel):
+    """One prompt of a dataset (one line of JSONL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+    """Unique id within the dataset."""
+    pair: str | None = None
+    """Links the Russian and English versions of the same task."""
+    lang: Literal["ru", "en"]
+    """Language of the prompt."""
+    answer_lang: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] | None = None
+    """The language the answer should be in (ISO 639-1), when it differs from the prompt's: a
+    Russian prompt that asks for a story in Spanish says `es`. Default: the prompt's language."""
+    category: Annotated[str, Field(min_length=1, max_length=100)]
+    """Task category (see CATEGORIES for the bundled set; others are allowed)."""
+    prompt: Annotated[str, Field(min_length=1)]
+    """The user message sent to the model."""
+    system: str | None = None
+    """An optional per-item system prompt (appended after the model's own)."""
+    reference: str | None = None
+    """A worked solution or the key facts; the judge sees it (reference-guided grading)."""
+    answer: AnswerSpec | None = None
+    """A machine-checkable answer."""
+    difficulty: Literal["easy", "medium", "hard"] | None = None
+    tags: list[str] = Field(default_factory=list)
+    source: str | None = None
+    """Where the item came from (for imported sets)."""
+
+
+class LoadedItem(BaseModel):
+    """An item and where it was read from (for error messages downstream)."""
+
+    item: Item
+    file: str
+    line: int
+
+
+def _format_validation(path: Path, lineno: int, err: ValidationError) -> list[str]:
+    out = []
+    for e in err.errors():
+        field = ".".join(str(p) for p in e["loc"]) or "(line)"
+        out.append(problem(path, lineno, field, e["msg"]))
+    return out
+
+
+def load_items(path: str | Path) -> list[Item]:
+    """Load and validate a dataset; raise DatasetError listing every problem as file:line: field: msg."""
+    return [li.item for li in load_located(path)]
+
+
+def load_located(path: str | Path) -> list[LoadedItem]:
+    path = Path(path)
+    problems: list[str] = []
+    items: list[LoadedItem] = []
+    seen: dict[str, int] = {}
+    for lineno, obj in read_objects(path, problems):
+        try:
+            item = Item.model_validate(obj)
+        except ValidationError as e:
+            problems.extend(_format_validation(path, lineno, e))
+            continue
+        if item.id in seen:
+            problems.append(problem(path, lineno, "id", f"duplicate id {item.id!r} (first on line {seen[item.id]})"))
+            continue
+        seen[item.id] = lineno
+        items.append(LoadedItem(item=item, file=str(path), line=lineno))
+    if not items and not problems:
+        problems.append(problem(path, None, None, "dataset is empty"))
+    problems.extend(_check_pairs(path, items))
+    if problems:
+        raise DatasetError(problems)
+    return items
+
+
+def _check_pairs(path: Path, items: list[LoadedItem]) -> list[str]:
+    """A pair holds at most one item per language, and its items share a category."""
+    groups: dict[str, list[LoadedItem]] = {}
+    for li in items:
+        if li.item.pair:
+            groups.setdefault(li.item.pair, []).append(li)
+    out = []
+    for pair, members in groups.items():
+        langs = Counter(m.item.lang for m in members)
+        for lang, n in langs.items():
+            if n > 1:
+                dup = [m for m in members if m.item.lang == lang][1]
+                out.append(problem(path, dup.line, "pair", f"pair {pair!r} has {n} items in {lang!r}"))
+        cats = {m.item.category for m in members}
+        if len(cats) > 1:
+            out.append(problem(path, members[-1].line, "category", f"pair {pair!r} mixes categories {sorted(cats)}"))
+    return out
+
+
+def dataset_stats(items: list[Item]) -> dict[str, Any]:
+    """Counts by language, category, difficulty; checkable and paired items."""
+    pairs: dict[str, set[str]] = {}
+    for it in items:
+        if it.pair:
+            pairs.setdefault(it.pair, set()).add(it.lang)
+    complete = sum(1 for langs in pairs.values() if set(LANGS) <= langs)
+    cats: dict[str, int] = Counter(it.category for it in items)
+    task_cats: dict[str, set[str]] = {}
+    for it in items:
+        task_cats.setdefault(it.category, set()).add(it.pair or it.id)
+    return {
+        "items": len(items),
+        "by_lang": dict(Counter(it.lang for it in items)),
+        "by_category": dict(sorted(cats.items())),
+        "tasks_by_category": {c: len(v) for c, v in sorted(task_cats.items())},
+        "by_difficulty": dict(Counter(it.difficulty or "unset" for it in items)),
+        "checkable": sum(1 for it in items if it.answer is not None),
+        "by_answer_type": dict(Counter(it.answer.type for it in items if it.answer)),
+        "pairs": complete,
+        "unpaired": sum(1 for it in items if not it.pair or pairs.get(it.pair, set()) != set(LANGS)),
+    }

@@ -1,0 +1,388 @@
+"""The judge stage: score stored answers against rubric files, single and pairwise with swap.
+
+Reads a pipeline of named steps (as instructor's patch does): plan the missing verdicts from the
+store, render the prompt (prompts.py), build the response model (rubric.py), call the judge through
+instructor with the one retry policy (client.py), record criterion rows (store.py). A verdict that
+still fails is stored as error rows with NULL scores: never a default score.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from json import JSONDecodeError
+from typing import Any
+
+import instructor
+from instructor.core.exceptions import (
+    IncompleteOutputException,
+    InstructorRetryException,
+)
+from pydantic import ValidationError
+
+from judge.config import Config, ModelConfig
+from judge.errors import ConfigError
+from judge.grade.logprobs import ExpectedScore, dist_json, expected_scores
+from judge.model import Endpoint, describe_error, retry_policy
+from judge.prompts import prompts_version, render_pairwise, render_single
+from judge.rubric import max_tokens_for, pairwise_verdict_model, single_verdict_model
+from judge.store import BatchWriter, Store, now
+
+from .plan import (
+    PairJob,
+    SingleJob,
+    _judge_ident,
+    check_rows,
+    load_rubrics,
+    plan_pairwise,
+    plan_single,
+    rubric_row,
+    stored_answers,
+)
+
+# instructor logs every failed attempt at ERROR level; we record failures as rows instead, and its
+# messages would interleave with the progress bar.
+logging.getLogger("instructor").setLevel(logging.CRITICAL)
+_MODES = {
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "tools": instructor.Mode.TOOLS,
+    "json": instructor.Mode.JSON,
+    "md_json": instructor.Mode.MD_JSON,
+}
+# Schema errors are re-asked at once; transport errors back off (client.retry_policy decides).
+PARSE_ERRORS = (ValidationError, JSONDecodeError, IncompleteOutputException)
+
+
+@dataclass
+class GradeSummary:
+    run_id: str
+    planned: int = 0
+    skipped: int = 0
+    ok: int = 0
+    errors: int = 0
+    checks: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def _usage(completion: Any) -> tuple[int | None, int | None]:
+    u = getattr(completion, "usage", None)
+    return (getattr(u, "prompt_tokens", None), getattr(u, "completion_tokens", None)) if u else (None, None)
+
+
+def _raw_text(completion: Any) -> str | None:
+    try:
+        return (completion.choices[0].message.content or "")[:4000]
+    except (AttributeError, IndexError):
+        return None
+
+
+# -- the call -----------------------------------------------------------------------------------
+
+
+class JudgeClient:
+    """The judge endpoint wrapped by instructor once per replica."""
+
+    def __init__(self, cfg: ModelConfig, *, concurrency: int | None, logprobs: bool) -> None:
+        self.cfg = cfg
+        self.endpoint = Endpoint(cfg, concurrency=concurrency)
+        mode = _MODES[cfg.instructor_mode]
+        self.wrapped = {id(c): instructor.from_openai(c, mode=mode) for c in self.endpoint.clients}
+        self.logprobs = logprobs
+        self.prompts_version: str | None = None
+
+    async def call(self, messages: list[dict[str, str]], model: type, max_tokens: int) -> tuple[Any, Any, int, float]:
+        """(verdict, completion, attempts, latency_ms); raises InstructorRetryException or an API error."""
+        params = self.cfg.params.request_kwargs()
+        params.setdefault("temperature", 0.0)
+        params["max_tokens"] = max(params.get("max_tokens", 0), max_tokens)
+        params.pop("max_completion_tokens", None)
+        if self.logprobs:
+            params.update(logprobs=True, top_logprobs=max(params.get("top_logprobs") or 0, 5))
+        if self.cfg.extra_body:
+            params["extra_body"] = self.cfg.extra_body
+        policy = retry_policy(self.cfg.max_attempts, also=PARSE_ERRORS)
+        try:
+            async with self.endpoint.slot() as client:
+                t0 = time.perf_counter()
+                verdict, completion = await self.wrapped[id(client)].chat.completions.create_with_completion(
+                    model=self.cfg.model, messages=messages, response_model=model, max_retries=policy, **params
+                )
+                latency = (time.perf_counter() - t0) * 1000
+        except Exception as e:
+            e.judge_attempts = policy.statistics.get("attempt_number", 1)  # type: ignore[attr-defined]
+            raise
+        return verdict, completion, policy.statistics.get("attempt_number", 1), latency
+
+
+def _failure(e: BaseException) -> tuple[str, int, str | None]:
+    """Error text, attempts and the last raw output of a verdict that could not be obtained."""
+    attempts = getattr(e, "judge_attempts", 1)
+    if isinstance(e, IncompleteOutputException):
+        return "judge output truncated (max_tokens reached)", attempts, _raw_text(getattr(e, "last_completion", None))
+    if isinstance(e, InstructorRetryException):
+        cause = e.__cause__ or (e.failed_attempts[-1].exception if getattr(e, "failed_attempts", None) else None)
+        what = describe_error(cause) if cause else str(e)
+        if isinstance(cause, IncompleteOutputException):
+            what = "judge output truncated (max_tokens reached)"
+        elif isinstance(cause, (ValidationError, JSONDecodeError)):
+            what = f"invalid verdict JSON: {str(cause).splitlines()[0][:300]}"
+        return what, max(e.n_attempts, attempts), _raw_text(e.last_completion)
+    return describe_error(e), attempts, None
+
+
+async def _single(
+    jc: JudgeClient, job: SingleJob, cap: int, prompts_dir: str | None, run_id: str
+) -> list[dict[str, Any]]:
+    r, a = job.rubric, job.answer
+    base = {
+        "verdict_id": job.key,
+        "generation_id": a.generation_id,
+        "mode": "single",
+        "rubric": r.name,
+        "rubric_version": r.version,
+        "judge": jc.cfg.name,
+        "judge_variant": jc.cfg.variant(),
+        "judge_model_id": jc.cfg.model,
+        "self_judged": jc.cfg.model == a.model_id or jc.cfg.name == a.model,
+        "prompts_version": jc.prompts_version,
+        "run_id": run_id,
+        "created_at": now(),
+    }
+    messages = render_single(r, a.item, a.answer, reasoning=a.reasoning, rationale_cap=cap, prompts_dir=prompts_dir)
+    try:
+        verdict, completion, attempts, latency = await jc.call(
+            messages, single_verdict_model(r, cap), max_tokens_for(r, cap)
+        )
+    except Exception as e:
+        err, attempts, raw = _failure(e)
+        return [
+            {**base, "criterion": c.id, "weight": c.weight, "error": err, "attempts": attempts, "raw": raw}
+            for c in r.criteria
+        ]
+    scores = verdict.by_criterion()
+    exp: dict[str, ExpectedScore] = expected_scores(completion, [c.id for c in r.criteria], r.scale.min, r.scale.max)
+    pt, ct = _usage(completion)
+    rows = []
+    for c in r.criteria:
+        s = scores[c.id]
+        e = exp.get(c.id)
+        rows.append(
+            {
+                **base,
+                "criterion": c.id,
+                "weight": c.weight,
+                "score": float(s.score),
+                "rationale": s.rationale,
+                "expected_score": e.expected if e else None,
+                "score_dist_json": dist_json(e),
+                "logprob_coverage": e.coverage if e else None,
+                "attempts": attempts,
+                "prompt_tokens": pt,
+                "completion_tokens": ct,
+                "latency_ms": latency,
+            }
+        )
+    return rows
+
+
+async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None, run_id: str) -> list[dict[str, Any]]:
+    r = job.rubric
+    base = {
+        "comparison_id": job.key,
+        "pair_id": job.pair_id,
+        "swap": job.swap,
+        "position_a": job.first.generation_id,
+        "position_b": job.second.generation_id,
+        "rubric": r.name,
+        "rubric_version": r.version,
+        "judge": jc.cfg.name,
+        "judge_variant": jc.cfg.variant(),
+        "judge_model_id": jc.cfg.model,
+        "prompts_version": jc.prompts_version,
+        "run_id": run_id,
+        "created_at": now(),
+    }
+    messages = render_pairwise(
+        r,
+        job.first.item,
+        job.first.answer,
+        job.second.answer,
+        reasoning_a=job.first.reasoning,
+        reasoning_b=job.second.reasoning,
+        rationale_cap=cap,
+        prompts_dir=prompts_dir,
+    )
+    try:
+        verdict, completion, attempts, latency = await jc.call(
+            messages, pairwise_verdict_model(r, cap), max_tokens_for(r, cap)
+        )
+    except Exception as e:
+        err, attempts, raw = _failure(e)
+        return [{**base, "criterion": c.id, "error": err, "attempts": attempts, "raw": raw} for c in r.criteria]
+    prefs = verdict.by_criterion()
+    pt, ct = _usage(completion)
+    return [
+        {
+            **base,
+            "criterion": c.id,
+            "winner": prefs[c.id].winner,
+            "rationale": prefs[c.id].rationale,
+            "attempts": attempts,
+            "prompt_tokens": pt,
+            "completion_tokens": ct,
+            "latency_ms": latency,
+        }
+        for c in r.criteria
+    ]
+
+
+# -- the stage ----------------------------------------------------------------------------------
+
+Progress = Callable[[str, bool], None]
+
+
+def grade(
+    cfg: Config,
+    *,
+    mode: str | None = None,
+    rubrics: list[str] | None = None,
+    models: list[str] | None = None,
+    regrade: bool = False,
+    retry_errors: bool = False,
+    concurrency: int | None = None,
+    limit: int | None = None,
+    checks: bool | None = None,
+    argv: list[str] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    on_done: Progress | None = None,
+) -> GradeSummary:
+    """Grade every stored answer that lacks a verdict for the current rubric versions and judge."""
+    jcfg = cfg.judge
+    if jcfg is None:
+        raise ConfigError([f"{cfg.path}: judge: no [judge] table in the config"])
+    mode = mode or jcfg.mode
+    judge_model = cfg.judge_model()
+    rubric_list = load_rubrics(cfg, rubrics)
+    prompts_dir = str(cfg.resolve(jcfg.prompts_dir)) if jcfg.prompts_dir else None
+    pv = prompts_version(prompts_dir)
+    cap = jcfg.rationale_max_chars
+    judge_model.api_key()
+    run_checks_too = jcfg.checks if checks is None else checks
+    if not cfg.db_path.exists():
+        raise ConfigError([f"{cfg.db_path}: no database yet"], hints=["run `judge generate` first"])
+    run_id = uuid.uuid4().hex[:16]
+    summary = GradeSummary(run_id=run_id)
+    store = Store.open(cfg.db_path)
+    try:
+        store.register_rubrics([rubric_row(r) for r in rubric_list])
+        answers = stored_answers(store, models)
+        if limit is not None:
+            keep = sorted({a.prompt_key for a in answers})[:limit]
+            answers = [a for a in answers if a.prompt_key in set(keep)]
+        ident = _judge_ident(judge_model, pv, cap)
+        singles = plan_single(answers, rubric_list, ident) if mode in ("single", "both") else []
+        pairs = plan_pairwise(answers, rubric_list, ident) if mode in ("pairwise", "both") else []
+        done_v = store.verdict_status([j.key for j in singles])
+        done_c = store.comparison_status([j.key for j in pairs])
+
+        def wanted(st: str | None) -> bool:
+            return st is None or regrade or (retry_errors and st == "error")
+
+        # Jobs sharing a system prompt (rubric, language, mode) run back to back, so a server's
+        # prefix cache reuses the rubric's KV instead of re-reading thousands of tokens per call.
+        singles = sorted(
+            (j for j in singles if wanted(done_v.get(j.key))), key=lambda j: (j.rubric.name, j.answer.item.lang)
+        )
+        pairs = sorted(
+            (j for j in pairs if wanted(done_c.get(j.key))), key=lambda j: (j.rubric.name, j.first.item.lang)
+        )
+        if run_checks_too:
+            # Checks are cheap, but rewriting stored ones would make every grade run touch the file.
+            crow = [row for a in answers for row in check_rows(a, run_id)]
+            seen = store.verdict_status(sorted({r["verdict_id"] for r in crow}))
+            summary.checks = store.write_verdicts([r for r in crow if regrade or r["verdict_id"] not in seen])
+        summary.planned = len(singles) + len(pairs)
+        if on_plan:
+            on_plan(summary.planned)
+        store.start_run(
+            run_id,
+            "grade",
+            argv or [],
+            {
+                "mode": mode,
+                "judge": judge_model.name,
+                "rubrics": {r.name: r.version for r in rubric_list},
+                "prompts": pv,
+            },
+        )
+        jc = JudgeClient(judge_model, concurrency=concurrency or jcfg.concurrency, logprobs=jcfg.logprobs)
+        jc.prompts_version = pv
+        status = "interrupted"
+        try:
+            asyncio.run(_run(jc, singles, pairs, cap, prompts_dir, run_id, store, summary, regrade, on_done))
+            status = "done" if summary.errors == 0 else "done_with_errors"
+        finally:
+            store.finish_run(run_id, status, {"ok": summary.ok, "errors": summary.errors, "checks": summary.checks})
+    finally:
+        store.close()
+    return summary
+
+
+async def _run(
+    jc: JudgeClient,
+    singles: list[SingleJob],
+    pairs: list[PairJob],
+    cap: int,
+    prompts_dir: str | None,
+    run_id: str,
+    store: Store,
+    summary: GradeSummary,
+    regrade: bool,
+    on_done: Progress | None,
+) -> None:
+    # One unit per verdict (all its criterion rows): a verdict split across two batches would be
+    # replaced by its second half, since a verdict's rows are replaced whole.
+    def write(units: list[tuple[str, list[dict[str, Any]]]]) -> None:
+        verdicts = [r for kind, rows in units if kind == "single" for r in rows]
+        comparisons = [r for kind, rows in units if kind == "pair" for r in rows]
+        if verdicts:
+            store.write_verdicts(verdicts)
+        if comparisons:
+            store.write_comparisons(comparisons)
+
+    writer = BatchWriter(write)
+
+    queue: list[tuple[str, Any]] = [("single", j) for j in singles] + [("pair", j) for j in pairs]
+    queue.reverse()
+
+    async def worker() -> None:
+        while queue:
+            kind, job = queue.pop()
+            if kind == "single":
+                rows = await _single(jc, job, cap, prompts_dir, run_id)
+            else:
+                rows = await _pair(jc, job, cap, prompts_dir, run_id)
+            writer.add((kind, rows))
+            ok = rows[0].get("error") is None
+            summary.ok += ok
+            summary.errors += not ok
+            summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
+            if on_done:
+                on_done(kind, ok)
+
+    n = min(len(queue), jc.endpoint.limit * len(jc.endpoint.clients) + 2)
+    tasks = [asyncio.create_task(worker()) for _ in range(n)]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        interrupted = writer.flush()  # finished verdicts are kept whatever stops the run
+        await jc.endpoint.aclose()
+        if interrupted:
+            raise KeyboardInterrupt

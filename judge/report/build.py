@@ -1,0 +1,260 @@
+"""`judge report`: the comparison as one Pydantic `Report`, rendered for a terminal, Markdown, HTML or JSON.
+
+`build_report` asks `queries.ReportData` for aggregates and per-unit vectors and has
+`report_sections` turn them, through `stats`, into ten sections with stable keys; this module adds
+what the report is about (models and their variants, rubrics, filters). A section without data
+is present with `skipped` set to a one-line reason. The records are in `report_model`; rendering
+lives in `report_md` (terminal and Markdown) and `report_html` (one self-contained HTML file with
+inline SVG plots).
+
+The JSON form is `Report.model_dump_json()`: every key in `report_model` is part of the format
+(`format_version` changes when a key is renamed or removed); NaN becomes null.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from judge.report import sections as sec
+from judge.report.model import (
+    Caveats,
+    Difference,
+    FilterInfo,
+    ModelInfo,
+    Report,
+    RubricInfo,
+    Sections,
+    VariantPair,
+)
+from judge.store import Store
+from judge.store.queries import TOTAL, Filters, ReportData
+
+DEMO_NOTE = (
+    "These verdicts come from tiny demo models (contestants and judge): they show that the pipeline "
+    "works end to end, not a real ranking of models."
+)
+Fmt = Literal["terminal", "md", "html", "json"]
+
+
+def _tuple(v: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return tuple(s for s in (p.strip() for p in v.split(",")) if s) or None
+    return tuple(v) or None
+
+
+def _json(s: str | None) -> dict[str, Any]:
+    try:
+        v = json.loads(s) if s else {}
+    except ValueError:
+        return {}
+    return v if isinstance(v, dict) else {}
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+_FRIENDLY = {
+    "quantization": "precision",
+    "params.reasoning_effort": "reasoning effort",
+    "extra_body.reasoning_effort": "reasoning effort",
+    "extra_body.reasoning.effort": "reasoning effort",
+    "extra_body.chat_template_kwargs.enable_thinking": "thinking",
+    "extra_body.chat_template_kwargs.thinking": "thinking",
+    "extra_body.think": "thinking",
+}
+
+
+def _show(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    return str(v)
+
+
+def variant_differences(a: ModelInfo, b: ModelInfo) -> list[Difference]:
+    """What differs between two variants: precision, reasoning effort, thinking, other params."""
+    fa = {"quantization": a.quantization, **_flat(a.params, "params."), **_flat(a.extra_body, "extra_body.")}
+    fb = {"quantization": b.quantization, **_flat(b.params, "params."), **_flat(b.extra_body, "extra_body.")}
+    diffs: dict[str, Difference] = {}
+    for k in sorted(set(fa) | set(fb), key=lambda k: (k not in _FRIENDLY, k)):
+        if fa.get(k) != fb.get(k):
+            what = _FRIENDLY.get(k, k.split(".", 1)[-1] if k.startswith("params.") else k)
+            va, vb = fa.get(k), fb.get(k)
+            if what == "thinking":  # an absent switch means the template default (on for Qwen3)
+                va, vb = (True if va is None else va), (True if vb is None else vb)
+                if va == vb:
+                    continue
+            diffs.setdefault(what, Difference(what=what, a=_show(va), b=_show(vb)))
+    if not diffs and a.model_id != b.model_id:
+        diffs["model id"] = Difference(what="model id", a=a.model_id, b=b.model_id)
+    return list(diffs.values())
+
+
+def _label(diffs: Iterable[Difference]) -> str:
+    return "; ".join(f"{d.what} {d.a or '—'} → {d.b or '—'}" for d in diffs) or "same configuration"
+
+
+def _model_infos(q: ReportData) -> list[ModelInfo]:
+    return [
+        ModelInfo(
+            model=r["model"],
+            name=r["name"],
+            variant=r["variant"],
+            model_id=r["model_id"],
+            quantization=r["quantization"],
+            base_model=r["base_model"],
+            params=_json(r["params_json"]),
+            extra_body=_json(r["extra_body_json"]),
+            current=bool(r["current"]),
+            n_generations=int(r["n_generations"]),
+        )
+        for r in q.models()
+    ]
+
+
+def _variant_pairs(models: list[ModelInfo]) -> list[VariantPair]:
+    fam: dict[str, list[ModelInfo]] = defaultdict(list)
+    for m in models:
+        fam[m.base_model or m.name].append(m)
+    out = []
+    for base, ms in sorted(fam.items()):
+        for a, c in itertools.combinations(sorted(ms, key=lambda m: m.model), 2):
+            d = variant_differences(a, c)
+            out.append(VariantPair(base_model=base, model_a=a.model, model_b=c.model, differs=d, label=_label(d)))
+    return out
+
+
+def _rubric_infos(q: ReportData) -> list[RubricInfo]:
+    weights: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for dm in q.dims.values():
+        if not dm.is_check and dm.criterion != TOTAL:
+            weights[(dm.rubric, dm.rubric_version)][dm.criterion] = float(dm.weight if dm.weight is not None else 1.0)
+    out = []
+    for r in q.rubrics():
+        w = weights.get((r["rubric"], r["rubric_version"]), {})
+        listed = [c for c in (_json_list(r["criteria_json"])) if c in w]
+        order = listed + sorted(set(w) - set(listed))
+        out.append(
+            RubricInfo(
+                rubric=r["rubric"],
+                rubric_version=r["rubric_version"],
+                current=bool(r["current"]),
+                scale_min=int(r["scale_min"]),
+                scale_max=int(r["scale_max"]),
+                criteria=order,
+                weights={c: w[c] for c in order},
+            )
+        )
+    return out
+
+
+def _json_list(s: str | None) -> list[str]:
+    try:
+        v = json.loads(s) if s else []
+    except ValueError:
+        return []
+    return [str(x) for x in v] if isinstance(v, list) else []
+
+
+def build_report(
+    store: Store,
+    *,
+    models: str | Sequence[str] | None = None,
+    rubric: str | Sequence[str] | None = None,
+    judge: str | Sequence[str] | None = None,
+    lang: str | Sequence[str] | None = None,
+    category: str | Sequence[str] | None = None,
+    seed: int = 0,
+    n_boot: int = 2000,
+    note: str | None = None,
+) -> Report:
+    """Build the report from a store (read-only is enough).
+
+    Filters take one value, a comma-separated string or a list. By default the report covers
+    current model variants and current rubric versions; `models` may name a retired variant by
+    its label (`name@xxxxxxxx`) and `rubric` an older version as `name@version-prefix`.
+    `note` is shown above everything; without it, demo data (a run recorded with `demo = true`,
+    or contestants all tagged "demo") gets the demo sentence.
+    """
+    filters = Filters(
+        models=_tuple(models),
+        rubrics=_tuple(rubric),
+        judges=_tuple(judge),
+        langs=_tuple(lang),
+        categories=_tuple(category),
+    )
+    with ReportData(store, filters) as q:
+        b = sec.Context(q, seed, n_boot)
+        infos = _model_infos(q)
+        rubrics = _rubric_infos(q)
+        demo = q.demo_flag()
+        note = note or (DEMO_NOTE if demo else None)
+        sections: dict[str, Any] = {
+            "overview": sec.overview(b),
+            "language_gap": sec.language_gap(b, filters.langs),
+            "model_deltas": sec.model_deltas(b, _variant_pairs(infos)),
+            "depth": sec.depth(b),
+            "pairwise": sec.pairwise(b),
+            "accuracy": sec.accuracy(b),
+            "language_fidelity": sec.language_fidelity(b),
+            "cost": sec.cost(b),
+            "judge_reliability": sec.judge_reliability(b, rubrics),
+        }
+        partial = Sections.model_construct(**sections, caveats=Caveats(title="Caveats"))
+        sections["caveats"] = sec.caveats(q.counts(), partial, note, demo)
+    return Report(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        database=str(store.path),
+        note=note,
+        models=infos,
+        rubrics=rubrics,
+        filters=FilterInfo(
+            models=_l(filters.models),
+            rubrics=_l(filters.rubrics),
+            judges=_l(filters.judges),
+            langs=_l(filters.langs),
+            categories=_l(filters.categories),
+            seed=seed,
+            n_boot=n_boot,
+        ),
+        sections=Sections(**sections),
+    )
+
+
+def _l(t: tuple[str, ...] | None) -> list[str] | None:
+    return list(t) if t else None
+
+
+def render(report: Report, fmt: Fmt = "terminal", console: Any = None) -> str | None:
+    """Render a report. terminal: printed to `console` (returns None) or returned as text without one;
+    md / html / json: returned as a string."""
+    if fmt == "json":
+        return report.model_dump_json(indent=2)
+    if fmt == "md":
+        from judge.report.markdown import to_markdown
+
+        return to_markdown(report)
+    if fmt == "html":
+        from judge.report.html import to_html
+
+        return to_html(report)
+    if fmt == "terminal":
+        from judge.report.markdown import to_terminal
+
+        return to_terminal(report, console)
+    raise ValueError(f"unknown report format {fmt!r} (terminal, md, html, json)")

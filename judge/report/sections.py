@@ -1,0 +1,656 @@
+"""The ten sections of `judge report`, each built from `queries.ReportData` and `stats`.
+
+One builder per section takes the shared `Context` (the query handle, the bootstrap settings
+and the score groups every section reads) and returns the section's record. A section without
+data is returned with `skipped` set to a one-line reason.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from judge import stats
+from judge.report.model import (
+    Accuracy,
+    AccuracyRow,
+    Caveats,
+    CheckAgreementRow,
+    Cost,
+    CostRow,
+    CrossLanguageRow,
+    DeltaRow,
+    Depth,
+    DepthBin,
+    DepthRow,
+    FidelityRow,
+    FlipRow,
+    GapRow,
+    HumanRow,
+    JudgeReliability,
+    LanguageFidelity,
+    LanguageGap,
+    ModelDeltas,
+    Overview,
+    Pairwise,
+    PairwiseRow,
+    RubricInfo,
+    RubricVersionRow,
+    ScoreRow,
+    Sections,
+    SelfJudgedRow,
+    SwapRow,
+    VariantPair,
+)
+from judge.stats import agreement
+from judge.store.queries import TOTAL, Group, ReportData, int_list
+
+SMALL_N = 30
+
+
+def _f(x: Any) -> float | None:
+    """A float for JSON: NaN/inf/None -> None."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _aligned(a: Group, b: Group) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit means of two groups on the units both scored."""
+    ua, ub = a.units[a.sizes > 0], b.units[b.sizes > 0]
+    _, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
+    return a.means[a.sizes > 0][ia], b.means[b.sizes > 0][ib]
+
+
+class Context:
+    """The state shared by the section builders of one report."""
+
+    def __init__(self, q: ReportData, seed: int, n_boot: int) -> None:
+        self.q, self.seed, self.n_boot = q, seed, n_boot
+        self.crit = q.groups("S", ["d", "m", "l"], unit="q", where="NOT is_check")
+        self.tot_lang = q.groups("T", ["d", "m", "l"], unit="q")
+        # Pooled over languages only where a model has verdicts in several (else `all` repeats a row).
+        multi = {k for k, n in _count(_cell(g) for g in self.tot_lang).items() if n > 1}
+        self.tot_all = [_with(g, lang="all") for g in q.groups("T", ["d", "m"], unit="q") if _cell(g) in multi]
+        # For paired model differences the prompt is the unit: the pair's difficulty cancels in a
+        # paired difference, and per-prompt differences keep the bootstrap's value set small.
+        self.tot_all_prompts = [_with(g, lang="all") for g in q.groups("T", ["d", "m"], unit="p") if _cell(g) in multi]
+
+    def ci(self, g: Group) -> stats.Estimate:
+        return stats.cluster_mean_ci(g.sums, g.sizes, n_boot=self.n_boot, seed=self.seed)
+
+    def score_row(self, g: Group) -> ScoreRow:
+        e = self.ci(g)
+        return ScoreRow(
+            **g.key,
+            mean=_f(e.mean),
+            lo=_f(e.lo),
+            hi=_f(e.hi),
+            n=e.n,
+            n_error=g.n_error,
+            n_units=int((g.sizes > 0).sum()),
+        )
+
+
+def _cell(g: Group) -> tuple[Any, ...]:
+    return (g.key["judge"], g.key["rubric"], g.key["rubric_version"], g.key["criterion"], g.key["model"])
+
+
+def _count(items: Iterable[Any]) -> dict[Any, int]:
+    out: dict[Any, int] = defaultdict(int)
+    for i in items:
+        out[i] += 1
+    return out
+
+
+def _with(g: Group, **key: Any) -> Group:
+    g.key.update(key)
+    return g
+
+
+def _by_lang(groups: list[Group]) -> dict[tuple[Any, ...], dict[str, Group]]:
+    out: dict[tuple[Any, ...], dict[str, Group]] = defaultdict(dict)
+    for g in groups:
+        k = g.key
+        out[(k["judge"], k["rubric"], k["rubric_version"], k["criterion"], k["model"])][k["lang"]] = g
+    return out
+
+
+def overview(b: Context) -> Overview:
+    s = Overview(title="Scores by model and language")
+    if not b.crit:
+        s.skipped = "no judge verdicts in scope (run `judge grade`)"
+        return s
+    s.criteria = [b.score_row(g) for g in b.crit]
+    s.totals = [b.score_row(g) for g in sorted(b.tot_lang + b.tot_all, key=lambda g: tuple(map(str, g.key.values())))]
+    s.notes = [
+        "Mean judge score with a 95 % bootstrap CI over prompts (samples of one prompt resampled together); "
+        "n = scored answers, err = failed verdicts left out.",
+        "weighted_total averages a verdict's criteria by their rubric weights; `all` pools languages, "
+        "resampling RU/EN pairs.",
+    ]
+    return s
+
+
+def language_gap(b: Context, langs: tuple[str, ...] | None) -> LanguageGap:
+    s = LanguageGap(title="Language gap (RU − EN)")
+    if langs and not {"ru", "en"} <= set(langs):
+        s.skipped = "the report is filtered to one language"
+        return s
+    rows = []
+    for (judge, rubric, _v, crit, model), by in _by_lang(b.tot_lang + b.crit).items():
+        if "ru" not in by or "en" not in by:
+            continue
+        ru, en = _aligned(by["ru"], by["en"])
+        if ru.size == 0:
+            continue
+        d = stats.paired_diff(ru, en, n_boot=b.n_boot, seed=b.seed)
+        rows.append(
+            GapRow(
+                judge=judge,
+                rubric=rubric,
+                criterion=crit,
+                model=model,
+                mean_ru=_f(ru.mean()),
+                mean_en=_f(en.mean()),
+                diff=_f(d.mean),
+                lo=_f(d.lo),
+                hi=_f(d.hi),
+                n_pairs=d.n,
+                p_value=_f(d.p_value),
+                p_holm=None,
+            )
+        )
+    if not rows:
+        s.skipped = "no prompt pair has scored answers in both Russian and English"
+        return s
+    for r, p in zip(rows, stats.holm_correction([r.p_value for r in rows])):
+        r.p_holm = _f(p)
+    rows.sort(key=lambda r: (r.judge, r.rubric, r.criterion != TOTAL, r.criterion, r.model))
+    s.rows = rows
+    s.notes = [
+        "Paired on RU/EN pairs both scored; CI: bootstrap over pairs; p: Wilcoxon, Holm-adjusted over the table."
+    ]
+    one = sorted({g.key["rubric"] for g in b.tot_lang} - {r.rubric for r in rows})
+    if one:
+        s.notes.append(
+            f"No gap for {', '.join(one)}: verdicts in one language only (e.g. a rubric for Russian answers)."
+        )
+    return s
+
+
+def model_deltas(b: Context, variant_pairs: list[VariantPair]) -> ModelDeltas:
+    s = ModelDeltas(title="Model differences and variants")
+    variants = {(v.model_a, v.model_b): v for v in variant_pairs}
+    cells: dict[tuple[Any, ...], dict[str, Group]] = defaultdict(dict)
+    for g in b.tot_all_prompts + b.tot_lang:
+        k = g.key
+        cells[(k["judge"], k["rubric"], k["lang"])][k["model"]] = g
+    rows = []
+    for (judge, rubric, lang), by in cells.items():
+        for ma, mb in itertools.combinations(sorted(by), 2):
+            xa, xb = _aligned(by[ma], by[mb])
+            if xa.size == 0:
+                continue
+            d = stats.paired_diff(xa, xb, n_boot=b.n_boot, seed=b.seed)
+            v = variants.get((ma, mb))
+            rows.append(
+                DeltaRow(
+                    judge=judge,
+                    rubric=rubric,
+                    lang=lang,
+                    model_a=ma,
+                    model_b=mb,
+                    mean_a=_f(xa.mean()),
+                    mean_b=_f(xb.mean()),
+                    diff=_f(d.mean),
+                    lo=_f(d.lo),
+                    hi=_f(d.hi),
+                    n=d.n,
+                    p_value=_f(d.p_value),
+                    p_holm=None,
+                    variant_of=v.base_model if v else None,
+                    differs=v.label if v else None,
+                )
+            )
+    if not rows:
+        s.skipped = "needs at least two models with verdicts on the same prompts"
+        return s
+    for r, p in zip(rows, stats.holm_correction([r.p_value for r in rows])):
+        r.p_holm = _f(p)
+    lang_order = {"all": 0, "en": 1, "ru": 2}
+    rows.sort(key=lambda r: (r.judge, r.rubric, lang_order.get(r.lang, 3), r.lang, r.model_a, r.model_b))
+    s.rows = rows
+    s.variants = list(variants.values())
+    s.flips = _flips(b, s.variants)
+    s.notes = [
+        "diff = A − B on the weighted rubric total over prompts both answered; "
+        "CI: paired bootstrap; p: Wilcoxon signed-rank, Holm-adjusted across the table."
+    ]
+    if not s.variants:
+        s.notes.append(
+            "No two models share a base_model, so no variants are compared (set `base_model` in judge.toml)."
+        )
+    elif not s.flips:
+        s.notes.append("Flip rates need check:answer verdicts (prompts with a machine-checkable answer).")
+    return s
+
+
+def _flips(b: Context, variants: list[VariantPair]) -> list[FlipRow]:
+    codes = b.q.codes(criterion="correct", is_check=True)
+    if not variants or not codes:
+        return []
+    unit = "p * 1000000 + sample"  # align (prompt, sample): the same draw of each variant
+    where = f"d IN {int_list(codes)}"
+    groups = b.q.groups("S", ["m", "l"], unit=unit, where=where) + [
+        _with(g, lang="all") for g in b.q.groups("S", ["m"], unit=unit, where=where)
+    ]
+    by = {(g.key["model"], g.key["lang"]): g for g in groups}
+    langs = sorted({g.key["lang"] for g in groups}, key=lambda x: (x != "all", x))
+    out = []
+    for v in variants:
+        for lang in langs:
+            ga, gb = by.get((v.model_a, lang)), by.get((v.model_b, lang))
+            if ga is None or gb is None:
+                continue
+            xa, xb = _aligned(ga, gb)
+            fr = stats.flip_rate(list(xa > 0.5), list(xb > 0.5))
+            out.append(
+                FlipRow(
+                    base_model=v.base_model,
+                    model_a=v.model_a,
+                    model_b=v.model_b,
+                    lang=lang,
+                    rate=_f(fr.rate),
+                    n=fr.n,
+                    a_only=fr.a_only,
+                    b_only=fr.b_only,
+                    accuracy_a=_f(xa.mean()) if xa.size else None,
+                    accuracy_b=_f(xb.mean()) if xb.size else None,
+                )
+            )
+    return out
+
+
+def depth(b: Context) -> Depth:
+    s = Depth(title="Depth of thinking")
+    summary, bins, vec = b.q.depth()
+    if not summary or not any((r["mean_tokens"] or 0) > 0 for r in summary):
+        s.skipped = "no model reported reasoning tokens"
+        return s
+    cells = np.stack([vec["d"].astype(np.uint64), vec["m"].astype(np.uint64)], axis=1) if vec["d"].size else None
+    for r in summary:
+        key = b.q.decode({"d": int(r["d"]), "m": int(r["m"])})
+        rho = math.nan
+        if cells is not None:
+            sel = (cells[:, 0] == np.uint64(r["d"])) & (cells[:, 1] == np.uint64(r["m"]))
+            rho = agreement.spearman(vec["tokens"][sel], vec["score"][sel])
+        s.rows.append(
+            DepthRow(
+                judge=key["judge"],
+                rubric=key["rubric"],
+                model=key["model"],
+                n=int(r["n"]),
+                mean_reasoning_tokens=_f(r["mean_tokens"]),
+                median_reasoning_tokens=_f(r["median_tokens"]),
+                estimated_share=_f(r["estimated_share"]),
+                mean_score=_f(r["mean_score"]),
+                spearman=_f(rho),
+            )
+        )
+    for r in bins:
+        key = b.q.decode({"d": int(r["d"]), "m": int(r["m"])})
+        s.bins.append(
+            DepthBin(
+                judge=key["judge"],
+                rubric=key["rubric"],
+                model=key["model"],
+                bin=int(r["bin"]),
+                reasoning_tokens=_f(r["tokens"]),
+                score=_f(r["score"]),
+                n=int(r["n"]),
+            )
+        )
+    s.rows.sort(key=lambda r: (r.judge, r.rubric, r.model))
+    s.bins.sort(key=lambda r: (r.judge, r.rubric, r.model, r.bin))
+    s.notes = [
+        "Score = the rubric's weighted total per answer; spearman = rank correlation with reasoning tokens "
+        "(positive: longer thinking goes with better answers)."
+    ]
+    est = sorted({r.model for r in s.rows if (r.estimated_share or 0) > 0})
+    if est:
+        s.notes.append(f"Reasoning token counts are estimated from the reasoning text for: {', '.join(est)}.")
+    return s
+
+
+def pairwise(b: Context) -> Pairwise:
+    s = Pairwise(title="Pairwise preferences")
+    games: dict[tuple[str, str], list[tuple[str, str, str | None]]] = defaultdict(list)
+    for r in b.q.pairwise_counts():
+        games[(r["judge"], r["rubric"])].extend([(r["model_a"], r["model_b"], r["result"])] * int(r["n"]))
+    for (judge, rubric), outcomes in sorted(games.items()):
+        wr = stats.win_rates(outcomes)
+        bt = stats.bradley_terry_ci(outcomes, n_boot=b.n_boot, seed=b.seed)
+        for model, w in sorted(wr.items(), key=lambda kv: -(bt[kv[0]].mean if kv[0] in bt else 0)):
+            e = bt.get(model)
+            s.rows.append(
+                PairwiseRow(
+                    judge=judge,
+                    rubric=rubric,
+                    model=model,
+                    wins=w.wins,
+                    losses=w.losses,
+                    ties=w.ties,
+                    n=w.n,
+                    win_rate=_f(w.rate),
+                    lo=_f(w.lo),
+                    hi=_f(w.hi),
+                    rating=_f(e.mean) if e else None,
+                    rating_lo=_f(e.lo) if e else None,
+                    rating_hi=_f(e.hi) if e else None,
+                )
+            )
+    if not s.rows:
+        s.skipped = "no pairwise comparisons (run `judge grade --mode pairwise`)"
+        return s
+    s.notes = [
+        "A game is one criterion of one pair judged in both orders; orders that disagree count as a tie. "
+        "Win rate: ties as half, Wilson CI. Rating: Bradley-Terry, bootstrap CI over games."
+    ]
+    return s
+
+
+def accuracy(b: Context) -> Accuracy:
+    s = Accuracy(title="Checkable accuracy")
+    codes = b.q.codes(criterion="correct", is_check=True)
+    groups: list[Group] = []
+    if codes:  # a check that cannot measure an answer stores no score and no error: that is its "err"
+        where, failed = f"d IN {int_list(codes)}", "score IS NULL"
+        groups = b.q.groups("S", ["m", "l"], unit="q", where=where, failed=failed) + [
+            _with(g, lang="all") for g in b.q.groups("S", ["m"], unit="q", where=where, failed=failed)
+        ]
+    for g in sorted(groups, key=lambda g: (g.key["model"], g.key["lang"] != "all", g.key["lang"])):
+        e = b.ci(g)
+        s.rows.append(
+            AccuracyRow(
+                model=g.key["model"],
+                lang=g.key["lang"],
+                mean=_f(e.mean),
+                lo=_f(e.lo),
+                hi=_f(e.hi),
+                n=e.n,
+                n_error=g.n_error,
+            )
+        )
+    if not s.rows:
+        s.skipped = (
+            "no prompt has a machine-checkable answer (the dataset's `answer` field), so no check:answer verdicts"
+        )
+        return s
+    s.notes = [
+        "Share of answers whose final answer matches the dataset's (check:answer); 95 % CI over prompts. "
+        "err = answers the check could not measure."
+    ]
+    return s
+
+
+def language_fidelity(b: Context) -> LanguageFidelity:
+    s = LanguageFidelity(title="Language fidelity")
+    codes = b.q.codes(criterion="language_match", is_check=True)
+    if not codes:
+        s.skipped = "no check:language verdicts (the deterministic checks were turned off)"
+        return s
+    extra = {(b.q.models_of[r["m"]], b.q.langs_of[r["l"]]): r for r in b.q.fidelity()}
+    for g in b.q.groups("S", ["m", "l"], unit="q", value="1 - score", where=f"d IN {int_list(codes)}"):
+        e = b.ci(g)
+        r = extra.get((g.key["model"], g.key["lang"]), {})
+        s.rows.append(
+            FidelityRow(
+                model=g.key["model"],
+                lang=g.key["lang"],
+                n=e.n,
+                wrong_language_rate=_f(e.mean),
+                lo=_f(e.lo),
+                hi=_f(e.hi),
+                mixed_script_mean=_f(r.get("mixed_mean")),
+                mixed_script_share=_f(r.get("mixed_share")),
+                latin_share_mean=_f(r.get("latin_mean")),
+                latin_share_over=_f(r.get("latin_over_share")),
+            )
+        )
+    s.notes = [
+        "Wrong language: the answer is not in the prompt's language (check:language), 95 % CI over prompts. "
+        "Mixed-script words mix Latin and Cyrillic letters; Latin share is measured on Russian answers only."
+    ]
+    return s
+
+
+def cost(b: Context) -> Cost:
+    s = Cost(title="Cost and speed")
+    s.rows = [
+        CostRow(
+            model=r["model"],
+            lang=r["lang"],
+            n=int(r["n"]),
+            n_error=int(r["n_error"]),
+            n_truncated=int(r["n_truncated"]),
+            prompt_tokens=_f(r["prompt_tokens"]),
+            completion_tokens=_f(r["completion_tokens"]),
+            reasoning_tokens=_f(r["reasoning_tokens"]),
+            reasoning_estimated_share=_f(r["reasoning_estimated_share"]),
+            latency_p50_ms=_f(r["latency_p50_ms"]),
+            latency_p95_ms=_f(r["latency_p95_ms"]),
+            tokens_per_s=_f(r["tokens_per_s"]),
+        )
+        for r in b.q.cost()
+    ]
+    if not s.rows:
+        s.skipped = "no generations in scope"
+        return s
+    s.notes = [
+        "Means per answer; latency percentiles over answers; tokens/s = median of completion tokens / latency "
+        "(completion tokens include reasoning)."
+    ]
+    return s
+
+
+def judge_reliability(b: Context, rubrics: list[RubricInfo]) -> JudgeReliability:
+    s = JudgeReliability(title="Judge reliability")
+    q, notes = b.q, []
+    swaps: dict[tuple[str, str], list[tuple[str | None, str | None]]] = defaultdict(list)
+    for r in q.swap_counts():
+        swaps[(r["judge"], r["rubric"])].extend([(r["order1"], r["order2"])] * int(r["n"]))
+    for (judge, rubric), pairs in sorted(swaps.items()):
+        c = stats.swap_consistency(pairs)
+        s.swap.append(
+            SwapRow(
+                judge=judge,
+                rubric=rubric,
+                n=c.n,
+                consistency=_f(c.rate),
+                lo=_f(c.lo),
+                hi=_f(c.hi),
+                first_position_rate=_f(c.first_position_rate),
+            )
+        )
+    if not s.swap:
+        notes.append("Position swap: no pairwise comparisons.")
+    for r in q.check_agreement():
+        key = q.decode({"d": int(r["d"])})
+        x = np.repeat(np.asarray(r["scores"], float), np.asarray(r["n1s"]) + np.asarray(r["n0s"]))
+        y = np.concatenate([np.r_[np.ones(a), np.zeros(c)] for a, c in zip(r["n1s"], r["n0s"])])
+        s.check_agreement.append(
+            CheckAgreementRow(
+                judge=key["judge"],
+                rubric=key["rubric"],
+                criterion=key["criterion"],
+                n=int(r["n"]),
+                spearman=_f(agreement.spearman(x, y)),
+                point_biserial=_f(r["point_biserial"]),
+                auc=_f(r["auc"]),
+                mean_score_correct=_f(r["mean_correct"]),
+                mean_score_wrong=_f(r["mean_wrong"]),
+            )
+        )
+    if not s.check_agreement:
+        notes.append(
+            "Agreement with check:answer: no answer has both a `correctness` score and a check:answer verdict."
+        )
+    pooled: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
+    for (judge, rubric, _v, _c, _m), by in _by_lang(b.crit).items():
+        if "ru" in by and "en" in by:
+            pooled[(judge, rubric)].append(_aligned(by["ru"], by["en"]))
+    for (judge, rubric), parts in sorted(pooled.items()):
+        ru, en = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        if ru.size:
+            s.cross_language.append(
+                CrossLanguageRow(
+                    judge=judge,
+                    rubric=rubric,
+                    n=int(ru.size),
+                    spearman=_f(agreement.spearman(ru, en)),
+                    mean_abs_diff=_f(np.abs(ru - en).mean()),
+                )
+            )
+    if not s.cross_language:
+        notes.append("RU/EN consistency: no pair scored in both languages.")
+    s.self_judged = _self_judged(q)
+    s.human = _human(q, rubrics)
+    if not s.human:
+        notes.append("Human agreement: no human labels (table human_labels) on the verdicts in scope.")
+    if not (s.swap or s.check_agreement or s.cross_language or s.human):
+        s.skipped = (
+            "nothing to measure the judge against: no pairwise swaps, checkable answers, RU/EN pairs or human labels"
+        )
+        return s
+    s.notes = [
+        "Swap consistency: the same pair judged in both orders names the same winner (Wilson CI); "
+        "first-position rate 0.5 = no position bias.",
+        "Agreement with check:answer: the judge's `correctness` score against the machine check "
+        "(AUC 1 = always scores correct answers higher).",
+        "RU/EN consistency: a model's score on the Russian and English versions of one task "
+        "(the same task should get about the same score).",
+        *notes,
+    ]
+    return s
+
+
+def _self_judged(q: ReportData) -> list[SelfJudgedRow]:
+    acc: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0, 0.0, 0])
+    for r in q.self_judged():
+        a = acc[q.dims[int(r["d"])].judge]
+        a[0] += r["n"]
+        a[1] += r["n_self"]
+        for i, (s, n) in enumerate(((r["sum_self"], r["scored_self"]), (r["sum_other"], r["scored_other"]))):
+            a[2 + 2 * i] += s or 0.0
+            a[3 + 2 * i] += n or 0
+    return [
+        SelfJudgedRow(
+            judge=j,
+            n=int(a[0]),
+            n_self=int(a[1]),
+            share=_f(a[1] / a[0]) if a[0] else None,
+            mean_self=_f(a[2] / a[3]) if a[3] else None,
+            mean_other=_f(a[4] / a[5]) if a[5] else None,
+        )
+        for j, a in sorted(acc.items())
+    ]
+
+
+def _human(q: ReportData, rubrics: list[RubricInfo]) -> list[HumanRow]:
+    by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in q.human():
+        dm = q.dims[int(r["d"])]
+        by[(dm.judge, dm.rubric, dm.rubric_version)].append(r)
+    scales = {(r.rubric, r.rubric_version): (r.scale_min, r.scale_max) for r in rubrics}
+    out = []
+    for (judge, rubric, version), rows in sorted(by.items()):
+        lo, hi = scales.get((rubric, version), (1, 5))
+        seen = {float(r["human"]) for r in rows} | {
+            float(r["judge_score"]) for r in rows if r["judge_score"] is not None
+        }
+        cats = sorted(set(map(float, range(lo, hi + 1))) | seen)
+        kappa = agreement.weighted_kappa([r["judge_score"] for r in rows], [r["human"] for r in rows], categories=cats)
+        units = sorted({r["unit"] for r in rows})
+        annotators = sorted({r["annotator"] for r in rows})
+        ui, ai = {u: i for i, u in enumerate(units)}, {a: i + 1 for i, a in enumerate(annotators)}
+        m = np.full((len(annotators) + 1, len(units)), np.nan)
+        for r in rows:
+            m[0, ui[r["unit"]]] = np.nan if r["judge_score"] is None else r["judge_score"]
+            m[ai[r["annotator"]], ui[r["unit"]]] = r["human"]
+        out.append(
+            HumanRow(
+                judge=judge,
+                rubric=rubric,
+                n_items=len(units),
+                n_labels=len(rows),
+                n_annotators=len(annotators),
+                weighted_kappa=_f(kappa),
+                alpha=_f(agreement.krippendorff_alpha_ordinal(m)),
+                alpha_humans=_f(agreement.krippendorff_alpha_ordinal(m[1:])) if len(annotators) > 1 else None,
+            )
+        )
+    return out
+
+
+def caveats(counts: dict[str, Any], report: Sections, note: str | None, demo: bool) -> Caveats:
+    s = Caveats(title="Caveats")
+    c = counts
+    s.generations, s.failed_generations = int(c["generations"]), int(c["failed_generations"])
+    s.verdicts, s.failed_verdicts = int(c["verdicts"]), int(c["failed_verdicts"])
+    s.comparisons, s.failed_comparisons = int(c["comparisons"]), int(c["failed_comparisons"])
+    s.unmeasured_checks, s.retired_generations = int(c["unmeasured_checks"]), int(c["retired_generations"])
+    s.rubric_versions = [RubricVersionRow(**r) for r in c["rubric_versions"]]
+    s.judges = sorted({r.judge for r in s.rubric_versions if r.included})
+    s.demo = demo
+    cells = report.overview.criteria
+    s.small_cells = sum(1 for r in cells if r.n_units < SMALL_N)
+    items = []
+    if note:
+        items.append(note)
+    items.append(f"{s.generations} generations in scope; {s.failed_generations} failed and are left out.")
+    items.append(
+        f"{s.verdicts} judge verdicts; {s.failed_verdicts} failed (stored as errors, never scored) and are "
+        "left out of the means (the err columns)."
+    )
+    if s.comparisons:
+        items.append(f"{s.comparisons} pairwise comparisons; {s.failed_comparisons} failed and are left out.")
+    if s.unmeasured_checks:
+        items.append(f"{s.unmeasured_checks} check rows could not be measured and are left out.")
+    used = [
+        f"{r.rubric} {r.rubric_version}" + ("" if r.current else " (retired)") for r in s.rubric_versions if r.included
+    ]
+    if used:
+        items.append(f"Rubric versions: {', '.join(sorted(set(used)))}; judges: {', '.join(s.judges)}.")
+    old = sum(r.n_rows for r in s.rubric_versions if not r.included)
+    if old:
+        items.append(f"{old} verdict rows of other rubric versions or judges are left out.")
+    if s.retired_generations:
+        items.append(
+            f"{s.retired_generations} generations of retired model variants are left out "
+            "(include one with --models name@variant)."
+        )
+    if cells:
+        lo, hi = min(r.n_units for r in cells), max(r.n_units for r in cells)
+        items.append(
+            f"Each score cell (model × language × criterion) rests on {lo}–{hi} prompts"
+            + (
+                f"; {s.small_cells} of {len(cells)} on fewer than {SMALL_N}, whose intervals are wide."
+                if s.small_cells
+                else "."
+            )
+        )
+    selfj = [r for r in report.judge_reliability.self_judged if r.n_self]
+    for r in selfj:
+        items.append(
+            f"Judge {r.judge} also competes: {100 * (r.share or 0):.1f} % of its verdict rows judge its own "
+            "answers (see Judge reliability)."
+        )
+    s.items = items
+    return s

@@ -1,0 +1,249 @@
+"""The rubric model: bilingual texts, scale, criteria; cross-field checks, version hash, applicability.
+
+Why a hash of the parsed content: a comment or whitespace edit must not trigger regrading, while
+any change of text or numbers does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    model_validator,
+)
+
+from judge.dataset import LANGS, Item
+
+Lang = Literal["ru", "en"]
+VERSION_PREFIX = "r1:"
+_ID = r"^[a-z0-9_]+$"
+_STRICT_STR = Annotated[str, Field(strict=True)]
+# Passed as validation context by load_rubric, which runs the cross-field checks itself so it can
+# give each problem its own line.
+_DEFER = "defer_semantic_checks"
+
+
+class Bilingual(BaseModel):
+    """A text in Russian and English; one of them may be missing (a warning, not an error)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ru: _STRICT_STR | None = None
+    """Russian text."""
+    en: _STRICT_STR | None = None
+    """English text."""
+
+    @model_validator(mode="after")
+    def _some_text(self) -> Bilingual:
+        if not (self.ru or "").strip() and not (self.en or "").strip():
+            raise ValueError("needs text in ru or en")
+        return self
+
+    def get(self, lang: str) -> str:
+        """The text in `lang`, falling back to the other language when it is missing."""
+        own = self.ru if lang == "ru" else self.en
+        other = self.en if lang == "ru" else self.ru
+        return (own or "").strip() or (other or "").strip()
+
+    def missing(self) -> list[str]:
+        """Languages with no (or only blank) text."""
+        return [lang for lang in LANGS if not (getattr(self, lang) or "").strip()]
+
+
+class Scale(BaseModel):
+    """The integer score range; min < max is checked with the rubric."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min: Annotated[int, Field(strict=True)]
+    """Lowest score."""
+    max: Annotated[int, Field(strict=True)]
+    """Highest score."""
+
+    def levels(self) -> range:
+        """Every score level, min..max inclusive."""
+        return range(self.min, self.max + 1)
+
+
+class AppliesTo(BaseModel):
+    """Which items a rubric grades; an omitted list means every language or category."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    langs: Annotated[list[Lang], Field(min_length=1)] | None = None
+    """Item languages (ru, en)."""
+    categories: Annotated[list[_STRICT_STR], Field(min_length=1)] | None = None
+    """Item categories."""
+
+
+class Criterion(BaseModel):
+    """One graded aspect, with texts for some score levels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(strict=True, pattern=_ID)]
+    """Unique within the rubric; the key in the verdict JSON."""
+    title: Bilingual
+    """Short name."""
+    description: Bilingual | None = None
+    """What the criterion looks at."""
+    anchors: dict[Annotated[int, Field(strict=True)], Bilingual]
+    """Score level -> what an answer at that level looks like; must include scale min and max."""
+    weight: Annotated[float, Field(strict=True, gt=0)] = 1.0
+    """Relative weight when criteria are combined."""
+
+
+class Rubric(BaseModel):
+    """A validated rubric; `source_text`/`source_path` are kept for the store (every version's text)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(strict=True, pattern=_ID)]
+    """Stable name; verdict rows carry it."""
+    title: Bilingual
+    """Display title."""
+    description: Bilingual | None = None
+    """What the rubric is for."""
+    applies_to: AppliesTo = Field(default_factory=AppliesTo)
+    """Which items it grades; omitted = all."""
+    scale: Scale
+    """Score range of every criterion."""
+    include_reasoning: Annotated[bool, Field(strict=True)] = False
+    """Whether the judge also sees the model's reasoning trace."""
+    criteria: Annotated[list[Criterion], Field(min_length=1)]
+    """The graded aspects."""
+
+    _source_text: str | None = PrivateAttr(default=None)
+    _source_path: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> Rubric:
+        if info.context and info.context.get(_DEFER):
+            return self
+        issues = _semantic_issues(self.model_dump())
+        if issues:
+            raise ValueError("; ".join(f"{_path(loc)}: {msg}" for loc, msg in issues))
+        return self
+
+    @property
+    def source_text(self) -> str | None:
+        """The YAML text this rubric was parsed from (None when built in Python)."""
+        return self._source_text
+
+    @property
+    def source_path(self) -> str | None:
+        """The file it was loaded from."""
+        return self._source_path
+
+    @property
+    def version(self) -> str:
+        """Content hash; see `rubric_version`."""
+        return rubric_version(self)
+
+    def criterion(self, cid: str) -> Criterion:
+        """The criterion with id `cid` (KeyError if none)."""
+        for c in self.criteria:
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+
+def _semantic_issues(data: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """Cross-field checks over raw or dumped data; defensive, since the data may also be invalid."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    if not isinstance(data, Mapping):
+        return out
+    scale = data.get("scale")
+    lo = hi = None
+    if isinstance(scale, Mapping):
+        lo, hi = scale.get("min"), scale.get("max")
+        if not (_is_int(lo) and _is_int(hi)):
+            lo = hi = None
+        elif lo >= hi:
+            out.append((("scale",), f"inverted scale: min ({lo}) must be less than max ({hi})"))
+            lo = hi = None
+    criteria = data.get("criteria")
+    if not isinstance(criteria, list):
+        return out
+    first_seen: dict[str, int] = {}
+    for i, c in enumerate(criteria):
+        if not isinstance(c, Mapping):
+            continue
+        cid = c.get("id")
+        if isinstance(cid, str):
+            if cid in first_seen:
+                out.append(
+                    (("criteria", i, "id"), f"duplicate criterion id {cid!r} (also criteria[{first_seen[cid]}])")
+                )
+            else:
+                first_seen[cid] = i
+        anchors = c.get("anchors")
+        if lo is None or not isinstance(anchors, Mapping):
+            continue
+        levels = [k for k in anchors if _is_int(k)]
+        for k in levels:
+            if not lo <= k <= hi:
+                out.append((("criteria", i, "anchors", k), f"anchor {k} is outside the scale {lo}..{hi}"))
+        missing = [str(x) for x in (lo, hi) if x not in levels]
+        if missing:
+            out.append(
+                (
+                    ("criteria", i, "anchors"),
+                    f"anchors must include the scale min and max; missing {', '.join(missing)}",
+                )
+            )
+    return out
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+# ---------------------------------------------------------------- error locations
+
+
+def _path(loc: Sequence[Any]) -> str:
+    """('criteria', 0, 'anchors', 5, 'en') -> 'criteria[0].anchors.5.en'."""
+    out = ""
+    prev = None
+    for part in loc:
+        if part == "[key]":
+            continue
+        if isinstance(part, int) and prev in ("criteria", "langs", "categories"):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+        prev = part
+    return out or "(top)"
+
+
+# ---------------------------------------------------------------- version
+
+
+def canonical_json(rubric: Rubric) -> str:
+    """The normalized content that the version hashes: sorted keys, defaults filled in, no comments."""
+    return json.dumps(rubric.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def rubric_version(rubric: Rubric) -> str:
+    """`r1:` + 16 hex chars of sha256 over `canonical_json`; comments, key order and whitespace don't count."""
+    return VERSION_PREFIX + hashlib.sha256(canonical_json(rubric).encode("utf-8")).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- applies
+
+
+def applies(rubric: Rubric, item: Item) -> bool:
+    """Whether `rubric` grades `item` (by its language and category)."""
+    at = rubric.applies_to
+    if at.langs is not None and item.lang not in at.langs:
+        return False
+    return at.categories is None or item.category in at.categories

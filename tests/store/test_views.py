@@ -1,0 +1,41 @@
+"""The public views keep their documented columns: a migration cannot drop or rename one unnoticed.
+
+The documented list is read from the README (the users' contract), so adding a column without
+documenting it fails too.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from judge.store import Store
+from tests.helpers import ROOT
+
+# `- **`answers`**: one row per ...: `col, col, ...`. Prose`
+_ENTRY = re.compile(r"^- \*\*`(?P<view>\w+)`\*\*: (?P<body>.*?)(?=^- \*\*|^\s*$)", re.M | re.S)
+
+
+def documented_views() -> dict[str, list[str]]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## SQL over the results", 1)[1].split("\nTables:", 1)[0]
+    views: dict[str, list[str]] = {}
+    for m in _ENTRY.finditer(section):
+        body = " ".join(m.group("body").split())
+        cols = re.search(r":\s*`([^`]+)`", body)
+        assert cols, f"README: no column list for view {m.group('view')}"
+        views[m.group("view")] = [c.strip() for c in cols.group(1).split(",")]
+    return views
+
+
+def test_readme_documents_the_public_views() -> None:
+    assert {"answers", "scores", "pairwise"} <= set(documented_views())
+
+
+@pytest.mark.parametrize("view", sorted(documented_views()))
+def test_view_columns_match_the_readme(tmp_path: Path, view: str) -> None:
+    with Store.open(tmp_path / "judge.duckdb") as store:
+        cols, _ = store.query(f"SELECT * FROM {view} LIMIT 0")
+    assert cols == documented_views()[view]
