@@ -159,7 +159,7 @@ async def _run(
     # Tasks are started lazily, a bounded window ahead of the endpoint limits, so 100k items do not
     # become 100k pending coroutines; the endpoint semaphores do the real limiting.
     window = sum(e.limit * len(e.clients) for e in endpoints.values()) * 2 + 8
-    queue: asyncio.Queue[Work | None] = asyncio.Queue()
+    queue: asyncio.Queue[Work] = asyncio.Queue()
     for w in work:
         queue.put_nowait(w)
 

@@ -261,8 +261,13 @@ def sample_item(rubric: Rubric, lang: str) -> Item:
     s = _SAMPLE[lang]
     category = (rubric.applies_to.categories or ["arithmetic"])[0]
     return Item(
-        id=f"sample-{lang}", pair="sample", lang=lang, category=category, prompt=s["prompt"], reference=s["reference"]
-    )  # type: ignore[arg-type]
+        id=f"sample-{lang}",
+        pair="sample",
+        lang=lang,  # type: ignore[arg-type]  # a rubric's language, ru or en
+        category=category,
+        prompt=s["prompt"],
+        reference=s["reference"],
+    )
 
 
 def show_prompt(

@@ -146,7 +146,7 @@ def _mtbench_fields(obj: dict[str, Any], lineno: int, probs: _Problems) -> dict[
     ref = reference[0] if reference and reference[0].strip() else None
     return {
         "id": f"mtbench-{qid}",
-        "category": MTBENCH_CATEGORIES.get(category, category),
+        "category": MTBENCH_CATEGORIES.get(str(category), category),
         "prompt": turns[0],
         "reference": ref,
         "tags": tags,
@@ -203,7 +203,7 @@ def _arena_fields(obj: dict[str, Any], lineno: int, probs: _Problems) -> dict[st
         tags.append("multi-turn")
     return {
         "id": f"arena-{uid}",
-        "category": ARENA_CATEGORIES.get(raw_cat, raw_cat),
+        "category": ARENA_CATEGORIES.get(str(raw_cat), raw_cat),
         "prompt": prompt,
         "tags": tags,
         "source": "arena-hard",

@@ -108,8 +108,13 @@ class JudgeClient:
         try:
             async with self.endpoint.slot() as client:
                 t0 = time.perf_counter()
+                verdict: Any
                 verdict, completion = await self.wrapped[id(client)].chat.completions.create_with_completion(
-                    model=self.cfg.model, messages=messages, response_model=model, max_retries=policy, **params
+                    model=self.cfg.model,
+                    messages=messages,  # type: ignore[arg-type]  # plain role/content dicts
+                    response_model=model,
+                    max_retries=policy,
+                    **params,
                 )
                 latency = (time.perf_counter() - t0) * 1000
         except Exception as e:
@@ -124,7 +129,7 @@ def _failure(e: BaseException) -> tuple[str, int, str | None]:
     if isinstance(e, IncompleteOutputException):
         return "judge output truncated (max_tokens reached)", attempts, _raw_text(getattr(e, "last_completion", None))
     if isinstance(e, InstructorRetryException):
-        cause = e.__cause__ or (e.failed_attempts[-1].exception if getattr(e, "failed_attempts", None) else None)
+        cause = e.__cause__ or (e.failed_attempts[-1].exception if e.failed_attempts else None)
         what = describe_error(cause) if cause else str(e)
         if isinstance(cause, IncompleteOutputException):
             what = "judge output truncated (max_tokens reached)"
@@ -169,7 +174,7 @@ async def _single(
     rows = []
     for c in r.criteria:
         s = scores[c.id]
-        e = exp.get(c.id)
+        es = exp.get(c.id)
         rows.append(
             {
                 **base,
@@ -177,9 +182,9 @@ async def _single(
                 "weight": c.weight,
                 "score": float(s.score),
                 "rationale": s.rationale,
-                "expected_score": e.expected if e else None,
-                "score_dist_json": dist_json(e),
-                "logprob_coverage": e.coverage if e else None,
+                "expected_score": es.expected if es else None,
+                "score_dist_json": dist_json(es),
+                "logprob_coverage": es.coverage if es else None,
                 "attempts": attempts,
                 "prompt_tokens": pt,
                 "completion_tokens": ct,

@@ -22,6 +22,9 @@ from judge.config import ModelConfig
 from .reasoning import estimate_tokens, split_reasoning
 from .retry import HTTP_ERRORS, EmptyResponseError, describe_error, retry_policy
 
+# What a call may raise once its retries are spent: recorded as an error row, never a crash.
+CALL_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, openai.OpenAIError, *HTTP_ERRORS, EmptyResponseError)
+
 
 def _http_client(timeout: float, max_connections: int) -> Any:
     """The HTTP client under one replica's AsyncOpenAI.
@@ -136,7 +139,7 @@ async def chat(endpoint: Endpoint, request: dict[str, Any]) -> Completion:
                     latency = (time.perf_counter() - t0) * 1000
                 if not getattr(resp, "choices", None):
                     raise EmptyResponseError("the server returned no choices")
-    except (TimeoutError, openai.OpenAIError, *HTTP_ERRORS, EmptyResponseError) as e:
+    except CALL_ERRORS as e:
         raise CallFailed(e, attempts) from e
     comp = capture(resp, latency)
     comp.attempts = attempts

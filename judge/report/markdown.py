@@ -121,8 +121,8 @@ def _overview(r: Report) -> list[View]:
         for crit, model in keys:
             line = ["total (weighted)" if crit == TOTAL else crit, model]
             for lang in langs:
-                x = by[(crit, model)].get(lang)
-                line += [ci(x.mean, x.lo, x.hi), n_err(x.n, x.n_error)] if x else ["", ""]
+                cell = by[(crit, model)].get(lang)
+                line += [ci(cell.mean, cell.lo, cell.hi), n_err(cell.n, cell.n_error)] if cell else ["", ""]
             v.rows.append(line)
         views.append(v)
     return views
@@ -206,20 +206,20 @@ def _deltas(r: Report) -> list[View]:
             numeric={5, 6, 7, 8, 9, 10},
         )
         labels = {(p.model_a, p.model_b): p.label for p in s.variants}
-        for x in s.flips:
+        for fl in s.flips:
             f.rows.append(
                 [
-                    x.base_model,
-                    x.model_a,
-                    x.model_b,
-                    labels.get((x.model_a, x.model_b), ""),
-                    x.lang,
-                    pct(x.rate),
-                    num(x.n),
-                    num(x.a_only),
-                    num(x.b_only),
-                    pct(x.accuracy_a),
-                    pct(x.accuracy_b),
+                    fl.base_model,
+                    fl.model_a,
+                    fl.model_b,
+                    labels.get((fl.model_a, fl.model_b), ""),
+                    fl.lang,
+                    pct(fl.rate),
+                    num(fl.n),
+                    num(fl.a_only),
+                    num(fl.b_only),
+                    pct(fl.accuracy_a),
+                    pct(fl.accuracy_b),
                 ]
             )
         views.append(f)
@@ -287,8 +287,8 @@ def _accuracy(r: Report) -> list[View]:
     for model in sorted(by):
         line = [model]
         for lang in langs:
-            x = by[model].get(lang)
-            line += [pct_ci(x.mean, x.lo, x.hi), n_err(x.n, x.n_error)] if x else ["", ""]
+            cell = by[model].get(lang)
+            line += [pct_ci(cell.mean, cell.lo, cell.hi), n_err(cell.n, cell.n_error)] if cell else ["", ""]
         v.rows.append(line)
     return [v]
 

@@ -564,7 +564,7 @@ def _self_judged(q: ReportData) -> list[SelfJudgedRow]:
 
 
 def _human(q: ReportData, rubrics: list[RubricInfo]) -> list[HumanRow]:
-    by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    by: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in q.human():
         dm = q.dims[int(r["d"])]
         by[(dm.judge, dm.rubric, dm.rubric_version)].append(r)

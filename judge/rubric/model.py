@@ -167,7 +167,7 @@ def _semantic_issues(data: Any) -> list[tuple[tuple[Any, ...], str]]:
         lo, hi = scale.get("min"), scale.get("max")
         if not (_is_int(lo) and _is_int(hi)):
             lo = hi = None
-        elif lo >= hi:
+        elif lo >= hi:  # type: ignore[operator]  # both are ints: _is_int checked them
             out.append((("scale",), f"inverted scale: min ({lo}) must be less than max ({hi})"))
             lo = hi = None
     criteria = data.get("criteria")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from .model import Rubric
 
 DEFAULT_RATIONALE_CAP = 300
+Winner = Literal["A", "B", "tie"]
 
 
 class _Verdict(BaseModel):
@@ -45,7 +46,7 @@ def pairwise_verdict_model(rubric: Rubric, rationale_cap: int = DEFAULT_RATIONAL
         "CriterionPreference",
         __config__=ConfigDict(extra="forbid"),
         rationale=(str, Field(max_length=rationale_cap)),
-        winner=(Literal["A", "B", "tie"], Field()),
+        winner=(Winner, Field()),
     )
     return create_model("PairwiseVerdict", __base__=_Verdict, **_criterion_fields(rubric, pref))
 

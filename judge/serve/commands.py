@@ -18,7 +18,7 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 from urllib.parse import urlsplit
 
 from judge.config import Config, ModelConfig
@@ -175,7 +175,7 @@ def _cpu_bind() -> str:
         cpus = list(range(os.cpu_count() or 1))
     ranges: list[str] = []
     start = prev = cpus[0]
-    for c in cpus[1:] + [None]:  # type: ignore[list-item]
+    for c in [*cpus[1:], None]:
         if c is not None and c == prev + 1:
             prev = c
             continue
@@ -256,10 +256,18 @@ def _vllm_command(m: ModelConfig, port: int, base_dir: Path | None) -> ServeComm
     return ServeCommand(argv, env, port, "vllm", m.name, m.model, host, [m.name])
 
 
-def _llamacpp_options(m: ModelConfig) -> dict[str, int]:
+class LlamaCppOptions(TypedDict, total=False):
+    """The embedded llama.cpp server's options that `serve.args` may set."""
+
+    n_parallel: int
+    ctx_per_slot: int
+    threads: int
+
+
+def _llamacpp_options(m: ModelConfig) -> LlamaCppOptions:
     assert m.serve is not None
     names = {"--parallel": "n_parallel", "--ctx-per-slot": "ctx_per_slot", "--threads": "threads"}
-    out: dict[str, int] = {}
+    out: dict[str, int] = {}  # keys are LlamaCppOptions' (see `names`)
     args = list(m.serve.args)
     i = 0
     while i < len(args):
@@ -281,7 +289,7 @@ def _llamacpp_options(m: ModelConfig) -> dict[str, int]:
         except ValueError:
             raise ConfigError([f"model {m.name!r}: serve.args {f} needs a whole number, got {v!r}"]) from None
         i += 1
-    return out
+    return LlamaCppOptions(**out)  # type: ignore[typeddict-item]  # keys come from `names`
 
 
 def _llamacpp_command(m: ModelConfig, port: int, base_dir: Path | None, resolve: bool) -> ServeCommand:

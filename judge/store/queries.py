@@ -34,8 +34,8 @@ def _filled(a: Any) -> np.ndarray:
     """A fetched column as a plain array: NULL -> NaN for numbers, None otherwise."""
     if isinstance(a, np.ma.MaskedArray):
         if a.dtype.kind in "fiub":
-            return a.astype(float).filled(np.nan)
-        return a.astype(object).filled(None)
+            return np.ma.filled(a.astype(float), np.nan)
+        return np.ma.filled(a.astype(object), None)
     return np.asarray(a)
 
 
@@ -98,7 +98,7 @@ class ReportData:
             FROM x WHERE mode <> 'check'""",
             lp,
         )[1]
-        self.dims: dict[int, Dim] = {int(r[0]): Dim(*r[1:6], weight=r[6]) for r in dims}
+        self.dims: dict[int, Dim] = {int(r[0]): Dim(r[1], r[2], r[3], r[4], r[5], weight=r[6]) for r in dims}
         # A verdict counts towards the weighted total only when every criterion was scored.
         self._exec(f"""
             CREATE TEMP TABLE {self.T} AS

@@ -29,7 +29,7 @@ class BatchWriter:
     """
 
     def __init__(
-        self, write: Callable[[list[Any]], object], *, every: int = FLUSH_EVERY, seconds: float = FLUSH_SECONDS
+        self, write: Callable[[list[Any]], Any], *, every: int = FLUSH_EVERY, seconds: float = FLUSH_SECONDS
     ) -> None:
         self.write = write
         self.every, self.seconds, self.max_batch = every, seconds, 4 * every
