@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judge.config import Config, ModelConfig, stable_hash
+from judge.config import Config, ModelConfig, qualify, stable_hash
 from judge.dataset import Item, load_items
 from judge.model import CallFailed, Completion, Endpoint, build_request, chat
 from judge.store import BatchWriter, Store, now
@@ -33,6 +33,8 @@ class Work:
     request: dict[str, Any]
     variant: str = ""
     """`model.variant()`, computed once per model by `plan` rather than once per stored row."""
+    content_id: str = ""
+    """The work key before it is made private to the model's name (grade keys verdicts on it)."""
 
 
 @dataclass
@@ -102,8 +104,8 @@ def plan(models: list[ModelConfig], items: list[Item], samples: int) -> list[Wor
             msgs = messages_for(m, it)
             for k in range(samples):
                 req = build_request(m, msgs, seed_offset=k)
-                gid = stable_hash({"model": ident, "messages": msgs, "sample": k, "seed": req.get("seed")})
-                work.append(Work(gid, m, it, prompt_key(it), k, req, variant))
+                content = stable_hash({"model": ident, "messages": msgs, "sample": k, "seed": req.get("seed")})
+                work.append(Work(qualify(content, m.name), m, it, prompt_key(it), k, req, variant, content))
     return work
 
 
@@ -118,6 +120,7 @@ def _request_record(w: Work) -> str:
 def _row(w: Work, run_id: str, comp: Completion | None, err: CallFailed | None) -> dict[str, Any]:
     base = {
         "gen_id": w.gen_id,
+        "content_id": w.content_id,
         "variant": w.variant or w.model.variant(),
         "prompt_key": w.prompt_key,
         "sample": w.sample,

@@ -1,39 +1,66 @@
-"""`judge dataset check|stats|import`: validate, summarise and import prompt files."""
+"""`judge dataset check|stats|import` and `judge import-answers`: prompt files and answers from elsewhere."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
 
 from .app import (
+    ConfigOpt,
+    DatasetOpt,
     FormatOpt,
+    app,
     dataset_app,
+    err,
     out,
 )
 
 
 @dataset_app.command("check")
-def dataset_check(files: Annotated[list[Path], typer.Argument(help="JSONL files to validate.")]) -> None:
+def dataset_check(
+    files: Annotated[list[Path], typer.Argument(help="JSONL files to validate.")],
+    rubrics: Annotated[
+        Optional[list[Path]],
+        typer.Option("--rubrics", help="Rubric files: warn about items none of them grades (repeat the option)."),
+    ] = None,
+) -> None:
     """Validate datasets: JSON, known fields and types, unique ids, pairs, languages.
 
-    Each problem is printed as file:line: field: message; exit code 2 if any.
+    Each problem is printed as file:line: field: message; exit code 2 if any. With --rubrics, items
+    that no given rubric applies to (by language and category) are listed as warnings: they would
+    never be graded.
 
-    Example: judge dataset check datasets/seed.jsonl
+    Example: judge dataset check datasets/seed.jsonl --rubrics rubrics/reasoning_depth.yaml
     """
-    from judge.dataset import load_items
+    from judge.dataset import Item, load_items
     from judge.errors import DatasetError
+    from judge.rubric import applies, load_rubric
 
+    loaded = [load_rubric(r) for r in rubrics or []]
     problems: list[str] = []
     for f in files:
         try:
-            items = load_items(f)
+            items: list[Item] = load_items(f)
             out.print(escape(f"{f}: {len(items)} items OK"), highlight=False, soft_wrap=True)
         except DatasetError as e:
             problems.extend(e.problems)
+            continue
+        if loaded:
+            uncovered: dict[tuple[str, str], int] = {}
+            for it in items:
+                if not any(applies(r, it) for r in loaded):
+                    uncovered[(it.lang, it.category)] = uncovered.get((it.lang, it.category), 0) + 1
+            for (lang, category), n in sorted(uncovered.items()):
+                names = ", ".join(r.name for r in loaded)
+                err.print(
+                    f"warning: {f}: {n} {lang} items of category {category!r} are graded by no rubric ({names})",
+                    markup=False,
+                )
     if problems:
         raise DatasetError(problems)
 
@@ -83,3 +110,34 @@ def dataset_import(
         raise DatasetError([f"--format: unknown format {format!r} (known: mtbench, arena-hard)"])
     importers.write_jsonl(items, out_file)
     out.print(f"wrote {len(items)} items to {out_file}")
+
+
+@app.command("import-answers")
+def import_answers(
+    file: Annotated[Path, typer.Argument(help="Answers: JSONL, or an Arena-Hard / MT-Bench model-answer file.")],
+    model: Annotated[str, typer.Option("--model", help="The name the answers are stored and reported under.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="jsonl, arena-hard or mtbench.")] = "jsonl",
+    config: ConfigOpt = Path("judge.toml"),
+    dataset: DatasetOpt = None,
+) -> None:
+    """Store answers that judge did not generate, to grade and report them like any other.
+
+    JSONL lines are {"prompt_id": ..., "answer": ..., "reasoning": ...?}; Arena-Hard and MT-Bench answer
+    files are matched by question_id to the items `judge dataset import` made of their questions.
+    A second import of the same file changes nothing.
+
+    Example: judge import-answers answers/gpt-4.jsonl --model gpt-4 --format arena-hard
+    """
+    from judge.config import load_config
+    from judge.dataset.answers import FORMATS
+    from judge.errors import DatasetError
+    from judge.external import import_answers as run
+
+    if format not in FORMATS:
+        raise DatasetError([f"--format: unknown format {format!r} (known: {', '.join(FORMATS)})"])
+    s = run(load_config(config), file, model=model, fmt=format, dataset=dataset, argv=sys.argv[1:])  # type: ignore[arg-type]
+    err.print(
+        f"import-answers: {s.stored} answers stored for {s.model}, {s.already} already stored"
+        + (f" (run {s.run_id})" if s.stored else ""),
+        markup=False,
+    )

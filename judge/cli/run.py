@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from judge.errors import WorkFailedError
+
+if TYPE_CHECKING:
+    from judge.grade.plan import Gap
 
 from .app import (
     ConfigOpt,
@@ -92,6 +95,9 @@ def grade(
     concurrency: Annotated[Optional[int], typer.Option(help="Judge requests in flight.", min=1)] = None,
     limit: Annotated[Optional[int], typer.Option(help="Grade only the first N prompts.", min=1)] = None,
     no_checks: Annotated[bool, typer.Option("--no-checks", help="Skip the deterministic checks.")] = False,
+    checks_only: Annotated[
+        bool, typer.Option("--checks-only", help="Run only the deterministic checks: no judge call, no [judge] needed.")
+    ] = False,
     progress: ProgressOpt = True,
 ) -> None:
     """Score stored answers with the judge model against the rubric files; run the deterministic checks.
@@ -101,6 +107,7 @@ def grade(
     rubric version are graded, so editing one rubric re-grades that rubric only.
 
     Example: judge grade --mode both --rubric russian_fluency
+    Example: judge grade --checks-only    (answer and language checks alone, e.g. on imported answers)
     """
     from judge.config import load_config
     from judge.grade import grade as run
@@ -127,11 +134,13 @@ def grade(
             concurrency=concurrency,
             limit=limit,
             checks=False if no_checks else None,
+            checks_only=checks_only,
             argv=sys.argv[1:],
             on_plan=t.on_plan,
             on_done=t.on_done,
         )
-    err.print(f"grade: {s.ok} verdicts, {s.errors} errors, {s.checks} answers checked (run {s.run_id})")
+    err.print(f"grade: {s.ok} verdicts, {s.errors} errors, {s.checks} check verdicts written (run {s.run_id})")
+    print_gaps(s.gaps)
     if s.errors:
         raise WorkFailedError(
             f"{s.errors} verdicts failed after retries; they are stored as errors (no score)",
@@ -140,3 +149,20 @@ def grade(
                 "grade them again with: judge grade --retry-errors",
             ],
         )
+
+
+def print_gaps(gaps: list[Gap], limit: int = 10) -> None:
+    """Say which prompts no rubric grades, grouped by language, category and reason."""
+    if not gaps:
+        return
+    groups: dict[tuple[str, str, str], list[Gap]] = {}
+    for g in gaps:
+        groups.setdefault((g.lang, g.category, g.reason), []).append(g)
+    n_answers = sum(len(g.models) for g in gaps)
+    err.print(f"not graded: {len(gaps)} prompts ({n_answers} answers) that no configured rubric covers:")
+    for (lang, category, reason), gs in list(groups.items())[:limit]:
+        ids = ", ".join(g.item_id for g in gs[:3]) + (f" and {len(gs) - 3} more" if len(gs) > 3 else "")
+        models = sorted({m for g in gs for m in g.models})
+        err.print(f"  {lang}/{category}: {ids} (models {', '.join(models)}): {reason}", markup=False)
+    if len(groups) > limit:
+        err.print(f"  ... and {len(groups) - limit} more groups", markup=False)

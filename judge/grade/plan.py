@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from judge.checks import CheckRow, judge_name, run_checks
-from judge.config import Config, ModelConfig, file_problem, stable_hash
+from judge.config import Config, ModelConfig, file_problem, qualify, stable_hash
 from judge.dataset import AnswerSpec, Item
 from judge.errors import ConfigError
 from judge.rubric import Rubric, applies, load_rubric
@@ -31,6 +31,15 @@ class StoredAnswer:
     prompt_key: str
     sample: int
     item: Item
+    content_id: str = ""
+    """The generation's key before it was made private to its model's name."""
+    model_name: str = ""
+    """The config entry's name (`model` is its label, `name@variant` for a retired variant)."""
+
+    def key(self, **parts: Any) -> str:
+        """A verdict key for this answer: `parts` hashed with the content key, then made private to
+        the model's name, the same wrapping as the generation key (see `judge.config.qualify`)."""
+        return qualify(stable_hash({"g": self.content_id, **parts}), self.model_name)
 
 
 def load_rubrics(cfg: Config, rubric_filter: list[str] | None = None) -> list[Rubric]:
@@ -86,7 +95,7 @@ def stored_answers(store: Store, models: list[str] | None) -> list[StoredAnswer]
             difficulty=r[15],
             tags=json.loads(r[16] or "[]"),
         )
-        out.append(StoredAnswer(r[0], r[1], r[2], r[3] or "", r[4], r[5], r[6], item))
+        out.append(StoredAnswer(r[0], r[1], r[2], r[3] or "", r[4], r[5], r[6], item, r[17], r[18]))
     return out
 
 
@@ -116,11 +125,16 @@ def _judge_ident(judge: ModelConfig, pv: str, cap: int) -> dict[str, Any]:
 
 def plan_single(answers: list[StoredAnswer], rubrics: list[Rubric], ident: dict[str, Any]) -> list[SingleJob]:
     return [
-        SingleJob(stable_hash({"g": a.generation_id, "r": r.version, "j": ident, "mode": "single"}), r, a)
+        SingleJob(a.key(r=r.version, j=ident, mode="single"), r, a)
         for a in answers
         for r in rubrics
         if applies(r, a.item)
     ]
+
+
+def pair_name(first: str, second: str) -> str:
+    """What a pair key is made private to: both entries' names, in the pair's order."""
+    return f"{first} | {second}"
 
 
 def plan_pairwise(answers: list[StoredAnswer], rubrics: list[Rubric], ident: dict[str, Any]) -> list[PairJob]:
@@ -135,9 +149,10 @@ def plan_pairwise(answers: list[StoredAnswer], rubrics: list[Rubric], ident: dic
             for r in rubrics:
                 if not applies(r, x.item):
                     continue
-                pid = stable_hash(
-                    {"a": x.generation_id, "b": y.generation_id, "r": r.version, "j": ident, "mode": "pairwise"}
+                content = stable_hash(
+                    {"a": x.content_id, "b": y.content_id, "r": r.version, "j": ident, "mode": "pairwise"}
                 )
+                pid = qualify(content, pair_name(x.model_name, y.model_name))
                 for swap, (first, second) in enumerate(((x, y), (y, x))):
                     jobs.append(PairJob(stable_hash({"pair": pid, "swap": swap}), pid, swap, r, first, second))
     return jobs
@@ -149,7 +164,7 @@ def plan_pairwise(answers: list[StoredAnswer], rubrics: list[Rubric], ident: dic
 def check_rows(a: StoredAnswer, run_id: str) -> list[dict[str, Any]]:
     rows = []
     for name, crit_rows in run_checks(a.item, a.answer).items():
-        vid = stable_hash({"g": a.generation_id, "check": name, "v": CHECKS_VERSION})
+        vid = a.key(check=name, v=CHECKS_VERSION)
         for c in crit_rows:
             rows.append(_check_row(vid, a, name, c, run_id))
     return rows
@@ -174,3 +189,40 @@ def _check_row(vid: str, a: StoredAnswer, name: str, c: CheckRow, run_id: str) -
         "run_id": run_id,
         "created_at": now(),
     }
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A prompt whose answers no configured rubric grades, and why."""
+
+    item_id: str
+    lang: str
+    category: str
+    models: tuple[str, ...]
+    reason: str
+
+
+def _why_not(r: Rubric, item: Item) -> str:
+    at = r.applies_to
+    if at.langs is not None and item.lang not in at.langs:
+        return f"{r.name} grades {'/'.join(at.langs)} only"
+    return f"{r.name} lists no category {item.category!r}"
+
+
+def coverage_gaps(answers: list[StoredAnswer], rubrics: list[Rubric]) -> list[Gap]:
+    """Prompts with answers that no rubric applies to (by language and category), with the reason.
+
+    Why: such answers are silently never graded; `judge grade`, `judge status` and the report say so.
+    """
+    by_prompt: dict[str, list[StoredAnswer]] = {}
+    for a in answers:
+        by_prompt.setdefault(a.item.id, []).append(a)
+    gaps = []
+    for pid, group in sorted(by_prompt.items()):
+        item = group[0].item
+        if any(applies(r, item) for r in rubrics):
+            continue
+        reason = "; ".join(_why_not(r, item) for r in rubrics) or "no rubric is configured"
+        models = tuple(sorted({a.model for a in group}))
+        gaps.append(Gap(pid, item.lang, item.category, models, reason))
+    return gaps

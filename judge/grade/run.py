@@ -33,10 +33,13 @@ from judge.rubric import max_tokens_for, pairwise_verdict_model, single_verdict_
 from judge.store import BatchWriter, Store, now
 
 from .plan import (
+    Gap,
     PairJob,
     SingleJob,
+    StoredAnswer,
     _judge_ident,
     check_rows,
+    coverage_gaps,
     load_rubrics,
     plan_pairwise,
     plan_single,
@@ -66,6 +69,8 @@ class GradeSummary:
     errors: int = 0
     checks: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    gaps: list[Gap] = field(default_factory=list)
+    """Prompts whose answers no configured rubric grades (never silently left out)."""
 
 
 def _usage(completion: Any) -> tuple[int | None, int | None]:
@@ -264,8 +269,14 @@ def grade(
     argv: list[str] | None = None,
     on_plan: Callable[[int], None] | None = None,
     on_done: Progress | None = None,
+    checks_only: bool = False,
 ) -> GradeSummary:
-    """Grade every stored answer that lacks a verdict for the current rubric versions and judge."""
+    """Grade every stored answer that lacks a verdict for the current rubric versions and judge.
+
+    `checks_only`: run the deterministic checks alone, with no judge call (no [judge] table needed).
+    """
+    if checks_only:
+        return grade_checks(cfg, models=models, regrade=regrade, limit=limit, argv=argv)
     jcfg = cfg.judge
     if jcfg is None:
         raise ConfigError([f"{cfg.path}: judge: no [judge] table in the config"])
@@ -288,6 +299,7 @@ def grade(
         if limit is not None:
             keep = sorted({a.prompt_key for a in answers})[:limit]
             answers = [a for a in answers if a.prompt_key in set(keep)]
+        summary.gaps = coverage_gaps(answers, rubric_list)
         ident = _judge_ident(judge_model, pv, cap)
         singles = plan_single(answers, rubric_list, ident) if mode in ("single", "both") else []
         pairs = plan_pairwise(answers, rubric_list, ident) if mode in ("pairwise", "both") else []
@@ -306,10 +318,7 @@ def grade(
             (j for j in pairs if wanted(done_c.get(j.key))), key=lambda j: (j.rubric.name, j.first.item.lang)
         )
         if run_checks_too:
-            # Checks are cheap, but rewriting stored ones would make every grade run touch the file.
-            crow = [row for a in answers for row in check_rows(a, run_id)]
-            seen = store.verdict_status(sorted({r["verdict_id"] for r in crow}))
-            summary.checks = store.write_verdicts([r for r in crow if regrade or r["verdict_id"] not in seen])
+            summary.checks = _write_checks(store, answers, run_id, regrade)
         summary.planned = len(singles) + len(pairs)
         if on_plan:
             on_plan(summary.planned)
@@ -334,6 +343,39 @@ def grade(
             store.finish_run(run_id, status, {"ok": summary.ok, "errors": summary.errors, "checks": summary.checks})
     finally:
         store.close()
+    return summary
+
+
+def _write_checks(store: Store, answers: list[StoredAnswer], run_id: str, regrade: bool) -> int:
+    # Checks are cheap, but rewriting stored ones would make every grade run touch the file.
+    crow = [row for a in answers for row in check_rows(a, run_id)]
+    seen = store.verdict_status(sorted({r["verdict_id"] for r in crow}))
+    return store.write_verdicts([r for r in crow if regrade or r["verdict_id"] not in seen])
+
+
+def grade_checks(
+    cfg: Config,
+    *,
+    models: list[str] | None = None,
+    regrade: bool = False,
+    limit: int | None = None,
+    argv: list[str] | None = None,
+) -> GradeSummary:
+    """The deterministic checks alone (check:answer, check:language) on every stored answer."""
+    if not cfg.db_path.exists():
+        raise ConfigError(
+            [f"{cfg.db_path}: no database yet"], hints=["run `judge generate` or `judge import-answers` first"]
+        )
+    run_id = uuid.uuid4().hex[:16]
+    summary = GradeSummary(run_id=run_id)
+    with Store.open(cfg.db_path) as store:
+        answers = stored_answers(store, models)
+        if limit is not None:
+            keep = set(sorted({a.prompt_key for a in answers})[:limit])
+            answers = [a for a in answers if a.prompt_key in keep]
+        store.start_run(run_id, "grade", argv or [], {"mode": "checks"})
+        summary.checks = _write_checks(store, answers, run_id, regrade)
+        store.finish_run(run_id, "done", {"ok": 0, "errors": 0, "checks": summary.checks})
     return summary
 
 

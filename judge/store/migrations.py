@@ -6,7 +6,10 @@ applied once and recorded in `_judge_migrations` in the same transaction as its 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 
@@ -141,3 +144,119 @@ def m002_judge(con: duckdb.DuckDBPyConnection) -> None:
         WHERE o1.swap = 0;
         """
     )
+
+
+def _h2(key: str, name: str) -> str:
+    """`judge.config.qualify`, frozen: a migration must compute tomorrow what it computed today."""
+    data = json.dumps({"key": key, "name": name}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "h2:" + hashlib.sha256(data.encode()).hexdigest()[:24]
+
+
+def _h1(obj: Any) -> str:
+    data = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return "h1:" + hashlib.sha256(data.encode()).hexdigest()[:24]
+
+
+def _rekey(con: duckdb.DuckDBPyConnection, table: str, key_cols: list[str], new_rows: list[tuple[Any, ...]]) -> None:
+    """Replace rows by re-keyed copies: new keys never equal old ones (another hash prefix), so the
+    copies are inserted first and the originals deleted after, with no key ever held twice."""
+    if not new_rows:
+        return
+    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    con.execute(f"CREATE TEMP TABLE _rekey AS SELECT * FROM {table} LIMIT 0")
+    con.execute("ALTER TABLE _rekey ADD COLUMN _old_rowid BIGINT")
+    placeholders = ", ".join("?" * (len(cols) + 1))
+    con.executemany(f"INSERT INTO _rekey VALUES ({placeholders})", new_rows)
+    con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT _old_rowid FROM _rekey)")
+    col_list = ", ".join(cols)
+    con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _rekey")
+    con.execute("DROP TABLE _rekey")
+    del key_cols  # documented by the caller; the whole row is copied
+
+
+@migration
+def m003_variant_per_entry(con: duckdb.DuckDBPyConnection) -> None:
+    """Make every key private to its `[[models]]` entry (see `judge.config.qualify`).
+
+    Before, two entries with one model id and params shared a variant and work keys, so the second
+    overwrote the first's answers. Existing keys are wrapped with the owning entry's name: the
+    entry registered first owns a shared variant's answers (the others will generate their own).
+    Verdict and comparison keys are wrapped the same way, so nothing is graded again.
+    """
+    con.execute("ALTER TABLE generations ADD COLUMN content_id VARCHAR")
+    con.execute("UPDATE generations SET content_id = gen_id")
+    owner: dict[str, str] = {}
+    for name, variant in con.execute("SELECT name, variant FROM models ORDER BY registered_at, name").fetchall():
+        owner.setdefault(variant, name)
+
+    def rows(table: str) -> tuple[list[str], list[list[Any]]]:
+        cur = con.execute(f"SELECT *, rowid FROM {table}")
+        return [d[0] for d in cur.description], [list(r) for r in cur.fetchall()]
+
+    # models: each entry gets its own variant
+    cols, data = rows("models")
+    ix = {c: i for i, c in enumerate(cols)}
+    for r in data:
+        r[ix["variant"]] = _h2(r[ix["variant"]], r[ix["name"]])
+    _rekey(con, "models", ["name", "variant"], [tuple(r) for r in data])
+
+    # generations: the owner's keys; answers of a variant nobody registered keep no owner (left as they are)
+    cols, data = rows("generations")
+    ix = {c: i for i, c in enumerate(cols)}
+    gen_owner: dict[str, str] = {}
+    new_gid: dict[str, str] = {}
+    keep = []
+    for r in data:
+        name = owner.get(r[ix["variant"]])
+        if name is None:
+            continue
+        old = r[ix["gen_id"]]
+        new_gid[old] = r[ix["gen_id"]] = _h2(old, name)
+        gen_owner[old] = name
+        r[ix["variant"]] = _h2(r[ix["variant"]], name)
+        keep.append(tuple(r))
+    _rekey(con, "generations", ["gen_id"], keep)
+
+    cols, data = rows("verdicts")
+    ix = {c: i for i, c in enumerate(cols)}
+    keep = []
+    for r in data:
+        old = r[ix["generation_id"]]
+        if old not in new_gid:
+            continue
+        r[ix["verdict_id"]] = _h2(r[ix["verdict_id"]], gen_owner[old])
+        r[ix["generation_id"]] = new_gid[old]
+        if r[ix["judge_variant"]] and not str(r[ix["judge"]]).startswith("check:"):
+            r[ix["judge_variant"]] = _h2(r[ix["judge_variant"]], r[ix["judge"]])
+        keep.append(tuple(r))
+    _rekey(con, "verdicts", ["verdict_id", "criterion"], keep)
+
+    cols, data = rows("comparisons")
+    ix = {c: i for i, c in enumerate(cols)}
+    first: dict[str, tuple[str, str]] = {}  # pair id -> (first, second) generation of swap 0
+    for r in data:
+        if r[ix["swap"]] == 0:
+            first[r[ix["pair_id"]]] = (r[ix["position_a"]], r[ix["position_b"]])
+    keep = []
+    for r in data:
+        pair = first.get(r[ix["pair_id"]])
+        if pair is None or pair[0] not in new_gid or pair[1] not in new_gid:
+            continue
+        pid = _h2(r[ix["pair_id"]], f"{gen_owner[pair[0]]} | {gen_owner[pair[1]]}")
+        r[ix["pair_id"]] = pid
+        r[ix["comparison_id"]] = _h1({"pair": pid, "swap": r[ix["swap"]]})
+        r[ix["position_a"]] = new_gid[r[ix["position_a"]]]
+        r[ix["position_b"]] = new_gid[r[ix["position_b"]]]
+        if r[ix["judge_variant"]]:
+            r[ix["judge_variant"]] = _h2(r[ix["judge_variant"]], r[ix["judge"]])
+        keep.append(tuple(r))
+    _rekey(con, "comparisons", ["comparison_id", "criterion"], keep)
+
+    con.execute(
+        "CREATE TEMP TABLE _gid AS SELECT unnest(?::VARCHAR[]) AS old, unnest(?::VARCHAR[]) AS new",
+        [list(new_gid), list(new_gid.values())],
+    )
+    con.execute(
+        "UPDATE human_labels SET generation_id = _gid.new FROM _gid WHERE human_labels.generation_id = _gid.old"
+    )
+    con.execute("DROP TABLE _gid")

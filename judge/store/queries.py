@@ -24,19 +24,24 @@ from typing import Any
 
 import numpy as np
 
-from .filters import TOTAL, Dim, Filters, Group, int_list
+from .filters import TOTAL, Available, Dim, Filters, Group, available, build_groups, filled, int_list
 from .store import Store
 
-__all__ = ["TOTAL", "Dim", "Filters", "Group", "ReportData", "int_list"]
+__all__ = ["TOTAL", "Available", "Dim", "Filters", "Group", "ReportData", "available", "int_list"]
 
-
-def _filled(a: Any) -> np.ndarray:
-    """A fetched column as a plain array: NULL -> NaN for numbers, None otherwise."""
-    if isinstance(a, np.ma.MaskedArray):
-        if a.dtype.kind in "fiub":
-            return np.ma.filled(a.astype(float), np.nan)
-        return np.ma.filled(a.astype(object), None)
-    return np.asarray(a)
+# A current rubric's `applies_to` (languages, categories; NULL = all), read from its canonical JSON.
+# Unparseable JSON counts as "applies to everything": the report then never claims an answer uncovered
+# on the strength of metadata it cannot read.
+_APPLIES = """
+    SELECT name AS rubric, version AS rubric_version,
+           CASE WHEN json_valid(canonical_json)
+                THEN TRY_CAST(json_extract(canonical_json, '$.applies_to.langs') AS VARCHAR[]) END AS langs,
+           CASE WHEN json_valid(canonical_json)
+                THEN TRY_CAST(json_extract(canonical_json, '$.applies_to.categories') AS VARCHAR[]) END AS cats
+    FROM rubrics WHERE retired_at IS NULL"""
+_APPLIES_TO = (
+    "(r.langs IS NULL OR list_contains(r.langs, a.lang)) AND (r.cats IS NULL OR list_contains(r.cats, a.category))"
+)
 
 
 class ReportData:
@@ -148,7 +153,7 @@ class ReportData:
         return self.store.records(sql, list(params))
 
     def arrays(self, sql: str, params: Sequence[Any] = ()) -> dict[str, np.ndarray]:
-        return {k: _filled(v) for k, v in self.con.execute(sql, list(params)).fetchnumpy().items()}
+        return {k: filled(v) for k, v in self.con.execute(sql, list(params)).fetchnumpy().items()}
 
     def codes(
         self,
@@ -205,36 +210,7 @@ class ReportData:
         a = self.arrays(f"""
             SELECT {k}, {unit} AS _u, sum(_v) AS _s, count(_v) AS _n, count(*) FILTER (WHERE _f) AS _e
             FROM (SELECT *, ({value})::DOUBLE AS _v, ({failed}) AS _f FROM {table} WHERE {where}) GROUP BY ALL""")
-        if not a or a["_u"].size == 0:
-            return []
-        # one int64 cell key from the key columns' dense ranks (mixed radix), then one stable sort
-        cell = np.zeros(a["_u"].size, dtype=np.int64)
-        levels = []
-        for c in keys:
-            lv, idx = np.unique(a[c], return_inverse=True)
-            cell = cell * len(lv) + idx.ravel()
-            levels.append(lv)
-        units = a["_u"].astype(np.int64)
-        order = np.lexsort((units, cell))  # units sorted within a cell: resampling is reproducible
-        cell = cell[order]
-        starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-        bounds = np.r_[starts, cell.size]
-        sums, sizes, units, errs = (
-            np.round(np.nan_to_num(a["_s"][order]), 9),
-            a["_n"][order].astype(float),
-            units[order],
-            a["_e"][order],
-        )
-        out = []
-        for i, start in enumerate(starts):
-            sl = slice(start, bounds[i + 1])
-            rest, key = int(cell[start]), {}
-            for c, lv in zip(reversed(keys), reversed(levels)):
-                rest, j = divmod(rest, len(lv))
-                key[c] = int(lv[j])
-            out.append(Group(self.decode(key), units[sl], sums[sl], sizes[sl], int(errs[sl].sum())))
-        out.sort(key=lambda g: tuple(str(v) for v in g.key.values()))
-        return out
+        return build_groups(a, keys, self.decode)
 
     # -- descriptive tables -------------------------------------------------------------------
     def models(self) -> list[dict[str, Any]]:
@@ -246,8 +222,11 @@ class ReportData:
             JOIN model_labels l USING (variant) ORDER BY l.model""")
 
     def rubrics(self) -> list[dict[str, Any]]:
-        """Rubric versions in the filtered LLM verdicts: scale (1-5 when unknown), criteria in file order."""
+        """Rubric versions in the filtered LLM verdicts and comparisons: scale (1-5 when unknown), criteria in file order."""
         versions = sorted({(d.rubric, d.rubric_version) for d in self.dims.values() if not d.is_check})
+        versions = sorted(
+            set(versions) | set(self.con.execute(f"SELECT DISTINCT rubric, rubric_version FROM {self.P}").fetchall())
+        )
         if not versions:
             return []
         return self.rows(
@@ -395,7 +374,8 @@ class ReportData:
         )
 
     def counts(self) -> dict[str, Any]:
-        """What was left out and why: failed rows, unmeasured checks, retired variants and rubric versions."""
+        """What was left out and why: failed rows, unmeasured checks, retired variants and rubric versions,
+        judges with several configurations, and answers nothing grades (see `coverage`)."""
         r = self.rows(f"""
             SELECT (SELECT count(*) FROM {self.A}) AS generations,
                    (SELECT count(*) FROM {self.A} WHERE status <> 'ok') AS failed_generations,
@@ -416,4 +396,51 @@ class ReportData:
             GROUP BY ALL ORDER BY ALL""",
             lp,
         )
+        # One judge name, several configurations (params, prompts): their verdicts share the judge's
+        # cells, so the report says so rather than pool them silently.
+        r["judge_configs"] = self.rows(
+            f"""
+            SELECT v.judge, v.rubric, v.rubric_version, count(DISTINCT (v.judge_variant, v.prompts_version)) AS n_configs
+            FROM verdicts v LEFT JOIN rubrics r ON r.name = v.rubric AND r.version = v.rubric_version
+            WHERE v.mode = 'single' AND v.judge NOT LIKE 'check:%' AND {lw}
+              AND v.generation_id IN (SELECT generation_id FROM {self.A})
+            GROUP BY ALL HAVING count(DISTINCT (v.judge_variant, v.prompts_version)) > 1 ORDER BY ALL""",
+            lp,
+        )
+        r.update(self.coverage())
         return r
+
+    def coverage(self) -> dict[str, Any]:
+        """Answers in scope (status ok) that nothing grades, so far as the store can tell.
+
+        `uncovered`: per model × language × category, answers no current rubric applies to (by its
+        `applies_to`), which no judge will ever grade. `unjudged`: per current rubric version (those
+        the rubric filter selects) × LLM judge in scope, answers it applies to that have no verdict
+        row of that judge (judge NULL: no judge has graded the version at all). `current_rubrics`:
+        how many current rubrics there are (0: grading never ran).
+        """
+        uncovered = self.rows(f"""
+            SELECT a.model, a.lang, a.category, count(*) AS n
+            FROM {self.A} a
+            WHERE a.status = 'ok' AND NOT EXISTS (SELECT 1 FROM ({_APPLIES}) r WHERE {_APPLIES_TO})
+            GROUP BY ALL ORDER BY ALL""")
+        jw, jp = self.filters.judges_where()
+        unjudged = self.rows(
+            f"""
+            WITH r AS ({_APPLIES}),
+            j AS (SELECT DISTINCT rubric, rubric_version, judge FROM verdicts
+                  WHERE mode = 'single' AND judge NOT LIKE 'check:%' AND {jw}),
+            rj AS (SELECT r.*, j.judge FROM r LEFT JOIN j USING (rubric, rubric_version)),
+            done AS (SELECT DISTINCT generation_id, rubric, rubric_version, judge FROM verdicts
+                     WHERE mode = 'single' AND generation_id IN (SELECT generation_id FROM {self.A}))
+            SELECT r.rubric, r.rubric_version, r.judge, count(*) AS n
+            FROM {self.A} a JOIN rj r ON {_APPLIES_TO}
+            LEFT JOIN done d ON d.generation_id = a.generation_id AND d.rubric = r.rubric
+                 AND d.rubric_version = r.rubric_version AND d.judge = r.judge
+            WHERE a.status = 'ok' AND d.generation_id IS NULL
+            GROUP BY ALL ORDER BY ALL""",
+            jp,
+        )
+        unjudged = [u for u in unjudged if self.filters.selects_rubric(u["rubric"], u["rubric_version"])]
+        n = self.rows("SELECT count(*) AS n FROM rubrics WHERE retired_at IS NULL")[0]["n"]
+        return {"uncovered": uncovered, "unjudged": unjudged, "current_rubrics": int(n)}

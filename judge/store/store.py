@@ -344,6 +344,7 @@ class Store:
     # -- generations --------------------------------------------------------------------------
     GEN_COLS: ClassVar[list[str]] = [
         "gen_id",
+        "content_id",
         "variant",
         "prompt_key",
         "sample",
@@ -438,15 +439,17 @@ class Store:
         """Current-variant answers that succeeded, with their prompt's columns, for grading.
 
         Columns: generation_id, model, model_id, answer, reasoning, prompt_key, sample, then the
-        prompt's id, pair, lang, category, prompt, system, reference, answer_json, difficulty, tags_json.
+        prompt's id, pair, lang, category, prompt, system, reference, answer_json, difficulty, tags_json,
+        then the generation's content_id and the config entry's name (model_name).
         """
         sql = """
             SELECT a.generation_id, a.model, m.model_id, a.answer, a.reasoning, a.prompt_key, a.sample,
                    p.id, p.pair, p.lang, p.category, p.prompt, p.system, p.reference, p.answer_json,
-                   p.difficulty, p.tags_json
+                   p.difficulty, p.tags_json, g.content_id, a.model_name
             FROM answers a
             JOIN model_labels m ON m.variant = a.variant AND m.name = a.model_name
             JOIN prompts p ON p.prompt_key = a.prompt_key
+            JOIN generations g ON g.gen_id = a.generation_id
             WHERE a.status = 'ok' AND a.current
         """
         params: list[Any] = []
