@@ -1,13 +1,15 @@
 """`judge report`: the comparison as one Pydantic `Report`, rendered for a terminal, Markdown, HTML or JSON.
 
-`build_report` asks `queries.ReportData` for aggregates and per-unit vectors and has
-`report_sections` turn them, through `stats`, into ten sections with stable keys; this module adds
-what the report is about (models and their variants, rubrics, filters). A section without data
-is present with `skipped` set to a one-line reason. The records are in `report_model`; rendering
-lives in `report_md` (terminal and Markdown) and `report_html` (one self-contained HTML file with
-inline SVG plots).
+`build_report` checks the filters against the database (`scope`: a value that selects nothing is
+an error), asks `queries.ReportData` for aggregates and per-unit vectors and has `sections`,
+`reliability` and `caveats` turn them, through `stats`, into ten sections with stable keys; this
+module adds what the report is about (models and their variants, rubrics and their judges,
+filters) and the legend of the marks the report prints (`legend`). A section without data is
+present with `skipped` set to a one-line reason. The records are in `model`; the tables every
+format shares in `views`; rendering in `markdown` (terminal and Markdown) and `html` (one
+self-contained HTML file with inline SVG plots).
 
-The JSON form is `Report.model_dump_json()`: every key in `report_model` is part of the format
+The JSON form is `Report.model_dump_json()`: every key in `model` is part of the format
 (`format_version` changes when a key is renamed or removed); NaN becomes null.
 """
 
@@ -20,7 +22,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from judge.report import legend
 from judge.report import sections as sec
+from judge.report.caveats import caveats
 from judge.report.model import (
     Caveats,
     Difference,
@@ -31,8 +35,11 @@ from judge.report.model import (
     Sections,
     VariantPair,
 )
+from judge.report.reliability import judge_reliability
+from judge.report.scope import check_filters
+from judge.report.views import printed_text
 from judge.store import Store
-from judge.store.queries import TOTAL, Filters, ReportData
+from judge.store.queries import TOTAL, Filters, ReportData, available
 
 DEMO_NOTE = (
     "These verdicts come from tiny demo models (contestants and judge): they show that the pipeline "
@@ -106,7 +113,10 @@ def variant_differences(a: ModelInfo, b: ModelInfo) -> list[Difference]:
 
 
 def _label(diffs: Iterable[Difference]) -> str:
-    return "; ".join(f"{d.what} {d.a or '—'} → {d.b or '—'}" for d in diffs) or "same configuration"
+    return (
+        "; ".join(f"{d.what} {d.a or legend.MISSING} {legend.ARROW} {d.b or legend.MISSING}" for d in diffs)
+        or "same configuration"
+    )
 
 
 def _model_infos(q: ReportData) -> list[ModelInfo]:
@@ -139,7 +149,7 @@ def _variant_pairs(models: list[ModelInfo]) -> list[VariantPair]:
     return out
 
 
-def _rubric_infos(q: ReportData) -> list[RubricInfo]:
+def _rubric_infos(q: ReportData, judges: dict[str, list[str]]) -> list[RubricInfo]:
     weights: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
     for dm in q.dims.values():
         if not dm.is_check and dm.criterion != TOTAL:
@@ -158,6 +168,7 @@ def _rubric_infos(q: ReportData) -> list[RubricInfo]:
                 scale_max=int(r["scale_max"]),
                 criteria=order,
                 weights={c: w[c] for c in order},
+                judges=judges.get(r["rubric"], []),
             )
         )
     return out
@@ -190,6 +201,10 @@ def build_report(
     its label (`name@xxxxxxxx`) and `rubric` an older version as `name@version-prefix`.
     `note` is shown above everything; without it, demo data (a run recorded with `demo = true`,
     or contestants all tagged "demo") gets the demo sentence.
+
+    Raises ConfigError (exit code 2) when a filter value selects nothing in the database (a model
+    without answers, a language or category absent from the selected answers, an unknown rubric,
+    rubric version or judge), naming the values that are there.
     """
     filters = Filters(
         models=_tuple(models),
@@ -198,10 +213,15 @@ def build_report(
         langs=_tuple(lang),
         categories=_tuple(category),
     )
+    avail = available(store, filters)
+    check_filters(filters, avail)
+    judges: dict[str, list[str]] = defaultdict(list)
+    for rubric, judge_name in avail.rubric_judges:
+        judges[rubric].append(judge_name)
     with ReportData(store, filters) as q:
         b = sec.Context(q, seed, n_boot)
         infos = _model_infos(q)
-        rubrics = _rubric_infos(q)
+        rubrics = _rubric_infos(q, judges)
         demo = q.demo_flag()
         note = note or (DEMO_NOTE if demo else None)
         sections: dict[str, Any] = {
@@ -213,11 +233,11 @@ def build_report(
             "accuracy": sec.accuracy(b),
             "language_fidelity": sec.language_fidelity(b),
             "cost": sec.cost(b),
-            "judge_reliability": sec.judge_reliability(b, rubrics),
+            "judge_reliability": judge_reliability(b, rubrics),
         }
         partial = Sections.model_construct(**sections, caveats=Caveats(title="Caveats"))
-        sections["caveats"] = sec.caveats(q.counts(), partial, note, demo)
-    return Report(
+        sections["caveats"] = caveats(q.counts(), partial, rubrics, note, demo)
+    report = Report(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         database=str(store.path),
         note=note,
@@ -234,6 +254,9 @@ def build_report(
         ),
         sections=Sections(**sections),
     )
+    # The legend lists the marks this report prints, read off the text every format shares.
+    report.legend = legend.select(printed_text(report))
+    return report
 
 
 def _l(t: tuple[str, ...] | None) -> list[str] | None:

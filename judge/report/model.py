@@ -311,6 +311,31 @@ class RubricVersionRow(_M):
     n_rows: int
 
 
+class UncoveredRow(_M):
+    model: str
+    lang: str
+    category: str | None
+    n: int
+    """Answers (status ok) that no current rubric applies to, by its `applies_to` languages and categories."""
+
+
+class UnjudgedRow(_M):
+    rubric: str
+    rubric_version: str
+    judge: str | None
+    """None: no LLM judge (in scope) has graded this rubric version at all."""
+    n: int
+    """Answers the rubric applies to that have no verdict row of this judge."""
+
+
+class JudgeConfigRow(_M):
+    judge: str
+    rubric: str
+    rubric_version: str
+    n_configs: int
+    """Judge configurations (judge_variant × prompts_version) whose verdicts share this judge's cells."""
+
+
 class Caveats(Section):
     items: list[str] = Field(default_factory=list)
     generations: int = 0
@@ -326,6 +351,11 @@ class Caveats(Section):
     rubric_versions: list[RubricVersionRow] = Field(default_factory=list)
     judges: list[str] = Field(default_factory=list)
     demo: bool = False
+    uncovered_answers: int = 0
+    """Answers in scope that no current rubric covers: no judge will grade them."""
+    uncovered: list[UncoveredRow] = Field(default_factory=list)
+    unjudged: list[UnjudgedRow] = Field(default_factory=list)
+    judge_configs: list[JudgeConfigRow] = Field(default_factory=list)
 
 
 class Sections(_M):
@@ -363,6 +393,9 @@ class RubricInfo(_M):
     criteria: list[str]
     """Criterion ids in the rubric file's order."""
     weights: dict[str, float]
+    judges: list[str] = Field(default_factory=list)
+    """LLM judges with verdicts or comparisons of this rubric (any version) in the database, whatever the
+    filters. With more than one, every table row from this rubric's verdicts names its judge."""
 
 
 class FilterInfo(_M):
@@ -375,6 +408,12 @@ class FilterInfo(_M):
     n_boot: int
 
 
+class LegendEntry(_M):
+    symbol: str
+    """A mark, abbreviation or notation as the report prints it."""
+    meaning: str
+
+
 class Report(_M):
     format_version: int = FORMAT_VERSION
     generated_at: str
@@ -385,3 +424,5 @@ class Report(_M):
     models: list[ModelInfo]
     rubrics: list[RubricInfo]
     sections: Sections
+    legend: list[LegendEntry] = Field(default_factory=list)
+    """What each symbol and abbreviation printed in this report means (the HTML adds its plots' marks)."""

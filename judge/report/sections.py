@@ -1,8 +1,9 @@
-"""The ten sections of `judge report`, each built from `queries.ReportData` and `stats`.
+"""The sections of `judge report`, each built from `queries.ReportData` and `stats`.
 
 One builder per section takes the shared `Context` (the query handle, the bootstrap settings
 and the score groups every section reads) and returns the section's record. A section without
-data is returned with `skipped` set to a one-line reason.
+data is returned with `skipped` set to a one-line reason. Judge reliability lives in `reliability`
+and the caveats in `caveats`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,8 @@ from judge import stats
 from judge.report.model import (
     Accuracy,
     AccuracyRow,
-    Caveats,
-    CheckAgreementRow,
     Cost,
     CostRow,
-    CrossLanguageRow,
     DeltaRow,
     Depth,
     DepthBin,
@@ -31,29 +29,20 @@ from judge.report.model import (
     FidelityRow,
     FlipRow,
     GapRow,
-    HumanRow,
-    JudgeReliability,
     LanguageFidelity,
     LanguageGap,
     ModelDeltas,
     Overview,
     Pairwise,
     PairwiseRow,
-    RubricInfo,
-    RubricVersionRow,
     ScoreRow,
-    Sections,
-    SelfJudgedRow,
-    SwapRow,
     VariantPair,
 )
 from judge.stats import agreement
 from judge.store.queries import TOTAL, Group, ReportData, int_list
 
-SMALL_N = 30
 
-
-def _f(x: Any) -> float | None:
+def finite(x: Any) -> float | None:
     """A float for JSON: NaN/inf/None -> None."""
     if x is None:
         return None
@@ -61,7 +50,7 @@ def _f(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _aligned(a: Group, b: Group) -> tuple[np.ndarray, np.ndarray]:
+def aligned(a: Group, b: Group) -> tuple[np.ndarray, np.ndarray]:
     """Per-unit means of two groups on the units both scored."""
     ua, ub = a.units[a.sizes > 0], b.units[b.sizes > 0]
     _, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
@@ -89,9 +78,9 @@ class Context:
         e = self.ci(g)
         return ScoreRow(
             **g.key,
-            mean=_f(e.mean),
-            lo=_f(e.lo),
-            hi=_f(e.hi),
+            mean=finite(e.mean),
+            lo=finite(e.lo),
+            hi=finite(e.hi),
             n=e.n,
             n_error=g.n_error,
             n_units=int((g.sizes > 0).sum()),
@@ -114,7 +103,7 @@ def _with(g: Group, **key: Any) -> Group:
     return g
 
 
-def _by_lang(groups: list[Group]) -> dict[tuple[Any, ...], dict[str, Group]]:
+def by_lang(groups: list[Group]) -> dict[tuple[Any, ...], dict[str, Group]]:
     out: dict[tuple[Any, ...], dict[str, Group]] = defaultdict(dict)
     for g in groups:
         k = g.key
@@ -144,10 +133,10 @@ def language_gap(b: Context, langs: tuple[str, ...] | None) -> LanguageGap:
         s.skipped = "the report is filtered to one language"
         return s
     rows = []
-    for (judge, rubric, _v, crit, model), by in _by_lang(b.tot_lang + b.crit).items():
+    for (judge, rubric, _v, crit, model), by in by_lang(b.tot_lang + b.crit).items():
         if "ru" not in by or "en" not in by:
             continue
-        ru, en = _aligned(by["ru"], by["en"])
+        ru, en = aligned(by["ru"], by["en"])
         if ru.size == 0:
             continue
         d = stats.paired_diff(ru, en, n_boot=b.n_boot, seed=b.seed)
@@ -157,13 +146,13 @@ def language_gap(b: Context, langs: tuple[str, ...] | None) -> LanguageGap:
                 rubric=rubric,
                 criterion=crit,
                 model=model,
-                mean_ru=_f(ru.mean()),
-                mean_en=_f(en.mean()),
-                diff=_f(d.mean),
-                lo=_f(d.lo),
-                hi=_f(d.hi),
+                mean_ru=finite(ru.mean()),
+                mean_en=finite(en.mean()),
+                diff=finite(d.mean),
+                lo=finite(d.lo),
+                hi=finite(d.hi),
                 n_pairs=d.n,
-                p_value=_f(d.p_value),
+                p_value=finite(d.p_value),
                 p_holm=None,
             )
         )
@@ -171,7 +160,7 @@ def language_gap(b: Context, langs: tuple[str, ...] | None) -> LanguageGap:
         s.skipped = "no prompt pair has scored answers in both Russian and English"
         return s
     for r, p in zip(rows, stats.holm_correction([r.p_value for r in rows])):
-        r.p_holm = _f(p)
+        r.p_holm = finite(p)
     rows.sort(key=lambda r: (r.judge, r.rubric, r.criterion != TOTAL, r.criterion, r.model))
     s.rows = rows
     s.notes = [
@@ -195,7 +184,7 @@ def model_deltas(b: Context, variant_pairs: list[VariantPair]) -> ModelDeltas:
     rows = []
     for (judge, rubric, lang), by in cells.items():
         for ma, mb in itertools.combinations(sorted(by), 2):
-            xa, xb = _aligned(by[ma], by[mb])
+            xa, xb = aligned(by[ma], by[mb])
             if xa.size == 0:
                 continue
             d = stats.paired_diff(xa, xb, n_boot=b.n_boot, seed=b.seed)
@@ -207,13 +196,13 @@ def model_deltas(b: Context, variant_pairs: list[VariantPair]) -> ModelDeltas:
                     lang=lang,
                     model_a=ma,
                     model_b=mb,
-                    mean_a=_f(xa.mean()),
-                    mean_b=_f(xb.mean()),
-                    diff=_f(d.mean),
-                    lo=_f(d.lo),
-                    hi=_f(d.hi),
+                    mean_a=finite(xa.mean()),
+                    mean_b=finite(xb.mean()),
+                    diff=finite(d.mean),
+                    lo=finite(d.lo),
+                    hi=finite(d.hi),
                     n=d.n,
-                    p_value=_f(d.p_value),
+                    p_value=finite(d.p_value),
                     p_holm=None,
                     variant_of=v.base_model if v else None,
                     differs=v.label if v else None,
@@ -223,7 +212,7 @@ def model_deltas(b: Context, variant_pairs: list[VariantPair]) -> ModelDeltas:
         s.skipped = "needs at least two models with verdicts on the same prompts"
         return s
     for r, p in zip(rows, stats.holm_correction([r.p_value for r in rows])):
-        r.p_holm = _f(p)
+        r.p_holm = finite(p)
     lang_order = {"all": 0, "en": 1, "ru": 2}
     rows.sort(key=lambda r: (r.judge, r.rubric, lang_order.get(r.lang, 3), r.lang, r.model_a, r.model_b))
     s.rows = rows
@@ -259,7 +248,7 @@ def _flips(b: Context, variants: list[VariantPair]) -> list[FlipRow]:
             ga, gb = by.get((v.model_a, lang)), by.get((v.model_b, lang))
             if ga is None or gb is None:
                 continue
-            xa, xb = _aligned(ga, gb)
+            xa, xb = aligned(ga, gb)
             fr = stats.flip_rate(list(xa > 0.5), list(xb > 0.5))
             out.append(
                 FlipRow(
@@ -267,12 +256,12 @@ def _flips(b: Context, variants: list[VariantPair]) -> list[FlipRow]:
                     model_a=v.model_a,
                     model_b=v.model_b,
                     lang=lang,
-                    rate=_f(fr.rate),
+                    rate=finite(fr.rate),
                     n=fr.n,
                     a_only=fr.a_only,
                     b_only=fr.b_only,
-                    accuracy_a=_f(xa.mean()) if xa.size else None,
-                    accuracy_b=_f(xb.mean()) if xb.size else None,
+                    accuracy_a=finite(xa.mean()) if xa.size else None,
+                    accuracy_b=finite(xb.mean()) if xb.size else None,
                 )
             )
     return out
@@ -297,11 +286,11 @@ def depth(b: Context) -> Depth:
                 rubric=key["rubric"],
                 model=key["model"],
                 n=int(r["n"]),
-                mean_reasoning_tokens=_f(r["mean_tokens"]),
-                median_reasoning_tokens=_f(r["median_tokens"]),
-                estimated_share=_f(r["estimated_share"]),
-                mean_score=_f(r["mean_score"]),
-                spearman=_f(rho),
+                mean_reasoning_tokens=finite(r["mean_tokens"]),
+                median_reasoning_tokens=finite(r["median_tokens"]),
+                estimated_share=finite(r["estimated_share"]),
+                mean_score=finite(r["mean_score"]),
+                spearman=finite(rho),
             )
         )
     for r in bins:
@@ -312,8 +301,8 @@ def depth(b: Context) -> Depth:
                 rubric=key["rubric"],
                 model=key["model"],
                 bin=int(r["bin"]),
-                reasoning_tokens=_f(r["tokens"]),
-                score=_f(r["score"]),
+                reasoning_tokens=finite(r["tokens"]),
+                score=finite(r["score"]),
                 n=int(r["n"]),
             )
         )
@@ -348,12 +337,12 @@ def pairwise(b: Context) -> Pairwise:
                     losses=w.losses,
                     ties=w.ties,
                     n=w.n,
-                    win_rate=_f(w.rate),
-                    lo=_f(w.lo),
-                    hi=_f(w.hi),
-                    rating=_f(e.mean) if e else None,
-                    rating_lo=_f(e.lo) if e else None,
-                    rating_hi=_f(e.hi) if e else None,
+                    win_rate=finite(w.rate),
+                    lo=finite(w.lo),
+                    hi=finite(w.hi),
+                    rating=finite(e.mean) if e else None,
+                    rating_lo=finite(e.lo) if e else None,
+                    rating_hi=finite(e.hi) if e else None,
                 )
             )
     if not s.rows:
@@ -381,9 +370,9 @@ def accuracy(b: Context) -> Accuracy:
             AccuracyRow(
                 model=g.key["model"],
                 lang=g.key["lang"],
-                mean=_f(e.mean),
-                lo=_f(e.lo),
-                hi=_f(e.hi),
+                mean=finite(e.mean),
+                lo=finite(e.lo),
+                hi=finite(e.hi),
                 n=e.n,
                 n_error=g.n_error,
             )
@@ -415,13 +404,13 @@ def language_fidelity(b: Context) -> LanguageFidelity:
                 model=g.key["model"],
                 lang=g.key["lang"],
                 n=e.n,
-                wrong_language_rate=_f(e.mean),
-                lo=_f(e.lo),
-                hi=_f(e.hi),
-                mixed_script_mean=_f(r.get("mixed_mean")),
-                mixed_script_share=_f(r.get("mixed_share")),
-                latin_share_mean=_f(r.get("latin_mean")),
-                latin_share_over=_f(r.get("latin_over_share")),
+                wrong_language_rate=finite(e.mean),
+                lo=finite(e.lo),
+                hi=finite(e.hi),
+                mixed_script_mean=finite(r.get("mixed_mean")),
+                mixed_script_share=finite(r.get("mixed_share")),
+                latin_share_mean=finite(r.get("latin_mean")),
+                latin_share_over=finite(r.get("latin_over_share")),
             )
         )
     s.notes = [
@@ -440,13 +429,13 @@ def cost(b: Context) -> Cost:
             n=int(r["n"]),
             n_error=int(r["n_error"]),
             n_truncated=int(r["n_truncated"]),
-            prompt_tokens=_f(r["prompt_tokens"]),
-            completion_tokens=_f(r["completion_tokens"]),
-            reasoning_tokens=_f(r["reasoning_tokens"]),
-            reasoning_estimated_share=_f(r["reasoning_estimated_share"]),
-            latency_p50_ms=_f(r["latency_p50_ms"]),
-            latency_p95_ms=_f(r["latency_p95_ms"]),
-            tokens_per_s=_f(r["tokens_per_s"]),
+            prompt_tokens=finite(r["prompt_tokens"]),
+            completion_tokens=finite(r["completion_tokens"]),
+            reasoning_tokens=finite(r["reasoning_tokens"]),
+            reasoning_estimated_share=finite(r["reasoning_estimated_share"]),
+            latency_p50_ms=finite(r["latency_p50_ms"]),
+            latency_p95_ms=finite(r["latency_p95_ms"]),
+            tokens_per_s=finite(r["tokens_per_s"]),
         )
         for r in b.q.cost()
     ]
@@ -457,200 +446,4 @@ def cost(b: Context) -> Cost:
         "Means per answer; latency percentiles over answers; tokens/s = median of completion tokens / latency "
         "(completion tokens include reasoning)."
     ]
-    return s
-
-
-def judge_reliability(b: Context, rubrics: list[RubricInfo]) -> JudgeReliability:
-    s = JudgeReliability(title="Judge reliability")
-    q, notes = b.q, []
-    swaps: dict[tuple[str, str], list[tuple[str | None, str | None]]] = defaultdict(list)
-    for r in q.swap_counts():
-        swaps[(r["judge"], r["rubric"])].extend([(r["order1"], r["order2"])] * int(r["n"]))
-    for (judge, rubric), pairs in sorted(swaps.items()):
-        c = stats.swap_consistency(pairs)
-        s.swap.append(
-            SwapRow(
-                judge=judge,
-                rubric=rubric,
-                n=c.n,
-                consistency=_f(c.rate),
-                lo=_f(c.lo),
-                hi=_f(c.hi),
-                first_position_rate=_f(c.first_position_rate),
-            )
-        )
-    if not s.swap:
-        notes.append("Position swap: no pairwise comparisons.")
-    for r in q.check_agreement():
-        key = q.decode({"d": int(r["d"])})
-        x = np.repeat(np.asarray(r["scores"], float), np.asarray(r["n1s"]) + np.asarray(r["n0s"]))
-        y = np.concatenate([np.r_[np.ones(a), np.zeros(c)] for a, c in zip(r["n1s"], r["n0s"])])
-        s.check_agreement.append(
-            CheckAgreementRow(
-                judge=key["judge"],
-                rubric=key["rubric"],
-                criterion=key["criterion"],
-                n=int(r["n"]),
-                spearman=_f(agreement.spearman(x, y)),
-                point_biserial=_f(r["point_biserial"]),
-                auc=_f(r["auc"]),
-                mean_score_correct=_f(r["mean_correct"]),
-                mean_score_wrong=_f(r["mean_wrong"]),
-            )
-        )
-    if not s.check_agreement:
-        notes.append(
-            "Agreement with check:answer: no answer has both a `correctness` score and a check:answer verdict."
-        )
-    pooled: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
-    for (judge, rubric, _v, _c, _m), by in _by_lang(b.crit).items():
-        if "ru" in by and "en" in by:
-            pooled[(judge, rubric)].append(_aligned(by["ru"], by["en"]))
-    for (judge, rubric), parts in sorted(pooled.items()):
-        ru, en = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        if ru.size:
-            s.cross_language.append(
-                CrossLanguageRow(
-                    judge=judge,
-                    rubric=rubric,
-                    n=int(ru.size),
-                    spearman=_f(agreement.spearman(ru, en)),
-                    mean_abs_diff=_f(np.abs(ru - en).mean()),
-                )
-            )
-    if not s.cross_language:
-        notes.append("RU/EN consistency: no pair scored in both languages.")
-    s.self_judged = _self_judged(q)
-    s.human = _human(q, rubrics)
-    if not s.human:
-        notes.append("Human agreement: no human labels (table human_labels) on the verdicts in scope.")
-    if not (s.swap or s.check_agreement or s.cross_language or s.human):
-        s.skipped = (
-            "nothing to measure the judge against: no pairwise swaps, checkable answers, RU/EN pairs or human labels"
-        )
-        return s
-    s.notes = [
-        "Swap consistency: the same pair judged in both orders names the same winner (Wilson CI); "
-        "first-position rate 0.5 = no position bias.",
-        "Agreement with check:answer: the judge's `correctness` score against the machine check "
-        "(AUC 1 = always scores correct answers higher).",
-        "RU/EN consistency: a model's score on the Russian and English versions of one task "
-        "(the same task should get about the same score).",
-        *notes,
-    ]
-    return s
-
-
-def _self_judged(q: ReportData) -> list[SelfJudgedRow]:
-    acc: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0, 0.0, 0])
-    for r in q.self_judged():
-        a = acc[q.dims[int(r["d"])].judge]
-        a[0] += r["n"]
-        a[1] += r["n_self"]
-        for i, (s, n) in enumerate(((r["sum_self"], r["scored_self"]), (r["sum_other"], r["scored_other"]))):
-            a[2 + 2 * i] += s or 0.0
-            a[3 + 2 * i] += n or 0
-    return [
-        SelfJudgedRow(
-            judge=j,
-            n=int(a[0]),
-            n_self=int(a[1]),
-            share=_f(a[1] / a[0]) if a[0] else None,
-            mean_self=_f(a[2] / a[3]) if a[3] else None,
-            mean_other=_f(a[4] / a[5]) if a[5] else None,
-        )
-        for j, a in sorted(acc.items())
-    ]
-
-
-def _human(q: ReportData, rubrics: list[RubricInfo]) -> list[HumanRow]:
-    by: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in q.human():
-        dm = q.dims[int(r["d"])]
-        by[(dm.judge, dm.rubric, dm.rubric_version)].append(r)
-    scales = {(r.rubric, r.rubric_version): (r.scale_min, r.scale_max) for r in rubrics}
-    out = []
-    for (judge, rubric, version), rows in sorted(by.items()):
-        lo, hi = scales.get((rubric, version), (1, 5))
-        seen = {float(r["human"]) for r in rows} | {
-            float(r["judge_score"]) for r in rows if r["judge_score"] is not None
-        }
-        cats = sorted(set(map(float, range(lo, hi + 1))) | seen)
-        kappa = agreement.weighted_kappa([r["judge_score"] for r in rows], [r["human"] for r in rows], categories=cats)
-        units = sorted({r["unit"] for r in rows})
-        annotators = sorted({r["annotator"] for r in rows})
-        ui, ai = {u: i for i, u in enumerate(units)}, {a: i + 1 for i, a in enumerate(annotators)}
-        m = np.full((len(annotators) + 1, len(units)), np.nan)
-        for r in rows:
-            m[0, ui[r["unit"]]] = np.nan if r["judge_score"] is None else r["judge_score"]
-            m[ai[r["annotator"]], ui[r["unit"]]] = r["human"]
-        out.append(
-            HumanRow(
-                judge=judge,
-                rubric=rubric,
-                n_items=len(units),
-                n_labels=len(rows),
-                n_annotators=len(annotators),
-                weighted_kappa=_f(kappa),
-                alpha=_f(agreement.krippendorff_alpha_ordinal(m)),
-                alpha_humans=_f(agreement.krippendorff_alpha_ordinal(m[1:])) if len(annotators) > 1 else None,
-            )
-        )
-    return out
-
-
-def caveats(counts: dict[str, Any], report: Sections, note: str | None, demo: bool) -> Caveats:
-    s = Caveats(title="Caveats")
-    c = counts
-    s.generations, s.failed_generations = int(c["generations"]), int(c["failed_generations"])
-    s.verdicts, s.failed_verdicts = int(c["verdicts"]), int(c["failed_verdicts"])
-    s.comparisons, s.failed_comparisons = int(c["comparisons"]), int(c["failed_comparisons"])
-    s.unmeasured_checks, s.retired_generations = int(c["unmeasured_checks"]), int(c["retired_generations"])
-    s.rubric_versions = [RubricVersionRow(**r) for r in c["rubric_versions"]]
-    s.judges = sorted({r.judge for r in s.rubric_versions if r.included})
-    s.demo = demo
-    cells = report.overview.criteria
-    s.small_cells = sum(1 for r in cells if r.n_units < SMALL_N)
-    items = []
-    if note:
-        items.append(note)
-    items.append(f"{s.generations} generations in scope; {s.failed_generations} failed and are left out.")
-    items.append(
-        f"{s.verdicts} judge verdicts; {s.failed_verdicts} failed (stored as errors, never scored) and are "
-        "left out of the means (the err columns)."
-    )
-    if s.comparisons:
-        items.append(f"{s.comparisons} pairwise comparisons; {s.failed_comparisons} failed and are left out.")
-    if s.unmeasured_checks:
-        items.append(f"{s.unmeasured_checks} check rows could not be measured and are left out.")
-    used = [
-        f"{r.rubric} {r.rubric_version}" + ("" if r.current else " (retired)") for r in s.rubric_versions if r.included
-    ]
-    if used:
-        items.append(f"Rubric versions: {', '.join(sorted(set(used)))}; judges: {', '.join(s.judges)}.")
-    old = sum(r.n_rows for r in s.rubric_versions if not r.included)
-    if old:
-        items.append(f"{old} verdict rows of other rubric versions or judges are left out.")
-    if s.retired_generations:
-        items.append(
-            f"{s.retired_generations} generations of retired model variants are left out "
-            "(include one with --models name@variant)."
-        )
-    if cells:
-        lo, hi = min(r.n_units for r in cells), max(r.n_units for r in cells)
-        items.append(
-            f"Each score cell (model × language × criterion) rests on {lo}–{hi} prompts"
-            + (
-                f"; {s.small_cells} of {len(cells)} on fewer than {SMALL_N}, whose intervals are wide."
-                if s.small_cells
-                else "."
-            )
-        )
-    selfj = [r for r in report.judge_reliability.self_judged if r.n_self]
-    for r in selfj:
-        items.append(
-            f"Judge {r.judge} also competes: {100 * (r.share or 0):.1f} % of its verdict rows judge its own "
-            "answers (see Judge reliability)."
-        )
-    s.items = items
     return s

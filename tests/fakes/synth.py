@@ -332,7 +332,8 @@ def _write_answers(
                CASE WHEN ok THEN pt END, CASE WHEN ok THEN ct::INTEGER END,
                CASE WHEN ok AND rt > 0 THEN rt::INTEGER WHEN ok THEN 0 END, CASE WHEN ok THEN est END,
                CASE WHEN ok THEN lat END, CASE WHEN NOT ok THEN NULL WHEN fin = 1 THEN 'length' ELSE 'stop' END,
-               CASE WHEN ok THEN NULL ELSE 'HTTP 500: synthetic server error' END, 1, '{}', NULL, now()
+               CASE WHEN ok THEN NULL ELSE 'HTTP 500: synthetic server error' END, 1, '{}', NULL, now(),
+               'c' || g  -- content_id (migration m003)
         FROM _np JOIN _variants v USING (vi)""",
     )
     con.unregister("_variants")

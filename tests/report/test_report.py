@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from judge.errors import ConfigError
 from judge.report import DEMO_NOTE, Report, build_report, render
 from judge.store import Store
 from judge.store.queries import TOTAL
@@ -29,7 +30,7 @@ SECTIONS = [
     "judge_reliability",
     "caveats",
 ]
-TOP_KEYS = ["format_version", "generated_at", "database", "filters", "note", "models", "rubrics", "sections"]
+TOP_KEYS = ["format_version", "generated_at", "database", "filters", "note", "models", "rubrics", "sections", "legend"]
 
 
 @pytest.fixture(scope="module")
@@ -257,8 +258,10 @@ def test_filters(synth_path: Path) -> None:
     with Store.open_readonly(synth_path) as store:
         want = store.query("SELECT count(*) FROM answers WHERE current AND category = 'arithmetic'")[1][0][0]
     assert cat.sections.caveats.generations == want < 3000
-    nobody = _open(synth_path, judge="no-such-judge")
-    assert nobody.sections.overview.skipped and nobody.sections.accuracy.rows
+    with pytest.raises(ConfigError, match="judge-sim"):  # a judge filter that selects nothing is an error
+        _open(synth_path, judge="no-such-judge")
+    one = _open(synth_path, judge="judge-sim")
+    assert one.sections.overview.criteria and one.sections.accuracy.rows  # checks are kept whatever the judge
     retired = _open(synth_path, models="gpt-oss-120b,gpt-oss-120b@" + _retired_suffix(synth_path))
     old = [r for r in retired.sections.overview.totals if "@" in r.model]
     assert old and all(r.mean < 1.6 for r in old)
