@@ -8,15 +8,38 @@ from __future__ import annotations
 
 from . import answer as _answer  # noqa: F401  (registers check:answer)
 from . import language as _language  # noqa: F401  (registers check:language)
-from .answer import AnswerSegment, ParsedNumber, answer_segment, find_choice, normalize_exact, parse_numbers
-from .language import LATIN_SHARE_MAX, RU_MIN_SHARE, detect_language, latin_share, mixed_script_words
-from .registry import CHECKS, JUDGE_PREFIX, CheckFn, CheckRow, check, get_check, judge_name, run_checks
+from .answer import (
+    AnswerSegment,
+    ParsedNumber,
+    answer_segment,
+    find_choice,
+    normalize_exact,
+    parse_numbers,
+)
+from .language import (
+    LATIN_SHARE_MAX,
+    MIN_LETTERS,
+    detect_language,
+    expected_language,
+    latin_share,
+    mixed_script_words,
+)
+from .registry import (
+    CHECKS,
+    JUDGE_PREFIX,
+    CheckFn,
+    CheckRow,
+    check,
+    get_check,
+    judge_name,
+    run_checks,
+)
 
 __all__ = [
     "CHECKS",
     "JUDGE_PREFIX",
     "LATIN_SHARE_MAX",
-    "RU_MIN_SHARE",
+    "MIN_LETTERS",
     "AnswerSegment",
     "CheckFn",
     "CheckRow",
@@ -24,6 +47,7 @@ __all__ = [
     "answer_segment",
     "check",
     "detect_language",
+    "expected_language",
     "find_choice",
     "get_check",
     "judge_name",

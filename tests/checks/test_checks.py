@@ -176,7 +176,7 @@ def test_number_passes(spec: dict, text: str, lang: str) -> None:
         (num(90), "Answer: 60 (10 + 20 + 30), and certainly not 90"),  # the FIRST number of the segment
         (num(90), "Сначала думал 90, но нет: 30 + 30 = 60"),  # fallback takes the LAST number
         (num(3.14, 0.001), "Ответ: 3,15"),
-        (num(42), "Ответ: сорок два"),
+        (num(42), "Ответ: сорок один"),  # numbers in words are read: 41
         (num(21), "Ответ: 21\n\nНет, пересчитаю.\nОтвет: 22"),
     ],
 )
@@ -187,10 +187,10 @@ def test_number_fails(spec: dict, text: str) -> None:
 
 def test_number_details() -> None:
     assert correct(num(42), "Ответ: 41").detail == "expected 42, found 41 in 'Ответ: 41'"
-    assert correct(num(42), "Ответ: сорок два").detail == "expected 42, no number in 'Ответ: сорок два'"
+    assert correct(num(42), "Ответ: не знаю").detail == "expected 42, no number in 'Ответ: не знаю'"
     assert "found 1 234,5 (= 1234.5)" in correct(num(1234.5), "Ответ: 1 234,5").detail
     assert "± 0.01" in correct(num(3.14, 0.01), "Ответ: 3,14").detail
-    assert "last number of the text" in correct(num(90), "Итого 90").detail
+    assert "(no answer line)" in correct(num(90), "Итого 90").detail
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def choice(value: str) -> dict:
         ("C", "Answer: C) `tail_sum([4, 8, 15], 0)`"),
         ("C", "**Ответ:** **C**"),
         ("C", "Ответ: С"),  # Cyrillic С
-        ("B", "Ответ: вариант В"),  # Cyrillic В
+        ("B", "Варианты A и C отпадают.\nОтвет: вариант В"),  # Cyrillic В among Latin letters: a look-alike B
         ("A", "Ответ: А."),  # Cyrillic А
         ("E", "Ответ: Е"),  # Cyrillic Е
         ("B", "Answer: b"),
@@ -291,7 +291,7 @@ def test_choice_passes(value: str, text: str) -> None:
     ("value", "text"),
     [
         ("C", "Ответ: B"),
-        ("C", "Ответ: В"),  # Cyrillic В is B, not C
+        ("C", "D не подходит.\nОтвет: В"),  # Cyrillic В among Latin letters is B, not C
         ("A", "Answer: (D)"),
         ("C", "Ответ: Б"),  # a Russian option letter that has no Latin look-alike
         ("C", "Answer: none of them"),
@@ -362,7 +362,7 @@ ODD = [
 @pytest.mark.parametrize("spec", [num(1), exact("x"), choice("A"), {"type": "regex", "value": "x"}])
 def test_odd_output_never_raises(spec: dict, text: str) -> None:
     row = correct(spec, text)
-    assert row.passed in (True, False)
+    assert row.passed in (True, False, None)
 
 
 def test_no_answer_spec_no_rows() -> None:
@@ -397,26 +397,22 @@ CODE_HEAVY_EN = "Here is the code:\n\n```\nпривет = 'мир'\nprint(при
         (CODE_HEAVY_RU, "ru"),  # code, URL and e-mail are ignored
         (CODE_HEAVY_EN, "en"),  # Cyrillic identifiers inside code are ignored
         ("Ответ: $x^2 + y^2 = z^2$, где $x, y, z$ — стороны треугольника.", "ru"),  # math ignored
-        ("答案是四十二。这是正确的。", "other"),  # a model drifting into Chinese
-        ("```\nprint(1)\n```", "other"),  # no prose letters
-        ("", "other"),
-        ("12345 + 678 = 13023", "other"),
+        ("答案是四十二。这是正确的。", "zh"),  # a model drifting into Chinese
+        ("```\nprint(1)\n```", None),  # no prose letters
+        ("", None),
+        ("12345 + 678 = 13023", None),
     ],
 )
-def test_detect_language(text: str, lang: str) -> None:
-    assert detect_language(text)[0] == lang
+def test_detect_language(text: str, lang: str | None) -> None:
+    assert detect_language(text).lang == lang
 
 
-def test_detect_language_mixed_and_share() -> None:
-    lang, share = detect_language(RU)
-    assert lang == "ru" and share == 1.0
-    lang, share = detect_language(EN + " " + "Коротко: сорок два.")
-    assert lang == "en" and 0 < share < 0.5
-    assert detect_language("абвгд abcde") == ("ru", 0.5)  # exactly half and half: ties go to Russian
-    assert detect_language("абвгд abcdef")[0] == "en"
-    lang, share = detect_language(RU + " " + EN)  # about half and half
-    assert lang == "en" and 0.45 < share < 0.5
-    assert detect_language(RU + " " + RU + " " + EN)[0] == "ru"
+def test_detect_language_mixed() -> None:
+    guess = detect_language(RU)
+    assert guess.lang == "ru" and guess.confidence > 0.99
+    assert detect_language(EN + " " + "Коротко: сорок два.").lang == "en"
+    assert detect_language(RU + " " + EN).lang == "en"  # about half and half: the Latin letters have it
+    assert detect_language(RU + " " + RU + " " + EN).lang == "ru"
 
 
 def test_mixed_script_words() -> None:
@@ -431,7 +427,8 @@ def test_mixed_script_words() -> None:
 def test_latin_share() -> None:
     assert latin_share(RU) == 0.0
     assert latin_share(EN) == 1.0
-    assert latin_share("Используем Python и API для запросов к серверу") == 0.25  # 2 of 8
+    assert latin_share("Используем Python и API для запросов к серверу") == 0.0  # a name and an acronym
+    assert latin_share("Используем python и api для запросов к серверу") == 0.25  # 2 of 8
     assert latin_share("") == 0.0
     assert latin_share("Смотрите https://example.com/very/long/english/path и `some code here`") == 0.0
 
@@ -492,7 +489,7 @@ def test_registry() -> None:
     assert {"answer", "language"} <= set(CHECKS)
     assert judge_name("answer") == "check:answer"
     fn = get_check("language", latin_share_max=0.5)
-    text = "Используем Python и API для запросов"  # 2 of 5 words in Latin script
+    text = "Используем python и api для запросов"  # 2 of 6 words in Latin script
     assert {r.criterion: r.passed for r in fn(item(None), text)}["latin_share"] is True
     assert rows("ru", text)["latin_share"].passed is False
 

@@ -78,8 +78,13 @@ def test_single_grading_writes_scores_with_rubric_versions(tmp_path: Path) -> No
     # the deterministic checks were stored as verdicts of their own judges
     acc = dict(_q(cfg, "SELECT model, avg(score) FROM scores WHERE judge = 'check:answer' GROUP BY model"))
     assert acc == {"good": 1.0, "bad": 0.0}
-    lang = _q(cfg, "SELECT min(score) FROM scores WHERE judge = 'check:language' AND criterion = 'language_match'")
-    assert lang == [(1.0,)]
+    # "N + N = 2N. Ответ: 2N" is too short to tell its language: undecided, never a made-up pass or fail
+    lang = _q(
+        cfg,
+        "SELECT count(*) FILTER (WHERE passed), count(*) FILTER (WHERE NOT passed), count(*) FILTER (WHERE passed IS NULL),"
+        " bool_and(rationale LIKE '%too short%') FROM scores WHERE judge = 'check:language' AND criterion = 'language_match'",
+    )
+    assert lang == [(0, 0, 40, True)]
 
 
 @pytest.mark.parametrize("bad_reply", [invalid_json_reply, truncated_json_reply])
