@@ -43,6 +43,14 @@ class StoreError(JudgeError):
     """The DuckDB store cannot be opened or written (locked by another process, newer schema)."""
 
 
+class EngineMissingError(EndpointError):
+    """`judge serve` cannot start a server: its engine (vLLM, the embedded llama.cpp) is not installed."""
+
+
+class ReadOnlySQLError(StoreError):
+    """`judge sql` refused a statement that writes (a file, another database, the session) before running it."""
+
+
 class WorkFailedError(JudgeError):
     """Some work items failed after retries; they are recorded as error rows."""
 

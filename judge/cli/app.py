@@ -28,6 +28,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals can hold API keys
     add_completion=False,
 )
+
+
 dataset_app = typer.Typer(help="Validate, summarise and import prompt datasets (JSONL).", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
 rubric_app = typer.Typer(help="Check and preview rubric files (for the linguists who edit them).", no_args_is_help=True)
@@ -35,6 +37,26 @@ app.add_typer(rubric_app, name="rubric")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # messages carry paths and SQL: never wrap them
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from judge import __version__
+
+        out.print(f"judge {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+    ] = False,
+) -> None:
+    # No docstring: Typer would show it instead of the app's help. Eager, so no command is needed.
+    pass
+
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Path to judge.toml.", envvar="JUDGE_CONFIG")]
 ModelsOpt = Annotated[Optional[str], typer.Option("--models", "-m", help="Comma-separated model names (default: all).")]

@@ -113,17 +113,26 @@ def sql(
 ) -> None:
     """Run a read-only SQL query against the store (writes are refused).
 
+    SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN and PRAGMA table_info / show_tables run;
+    anything that writes (a file, another database, a setting) is refused before it runs.
+
     Example: judge sql "SELECT model, lang, avg(score) FROM scores GROUP BY ALL" --format csv
     """
     from judge.cli.output import render_rows
     from judge.store import Store
+    from judge.store.readonly import check_read_only
 
+    # Before anything is opened: the read-only connection guards the database file, not the
+    # files COPY TO would write or the databases ATTACH would open.
+    check_read_only(query)
     if db is None:
         from judge.config import load_config
 
         db = load_config(config).db_path
     store = Store.open_readonly(db)
     try:
+        # A SELECT from an https:// or s3:// path would otherwise download and install an extension.
+        store.con.execute("SET autoinstall_known_extensions = false")
         cols, rows = store.query(query)
     finally:
         store.close()
