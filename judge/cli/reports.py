@@ -18,6 +18,7 @@ from .app import (
     require_dataset,
     split_names,
 )
+from .run import print_gaps
 
 
 @app.command()
@@ -102,6 +103,12 @@ def status(
     rows = run(cfg, dataset=dataset, samples=samples, models=split_names(models))
     cols = ["model", "done", "failed", "pending", "total", "variant"]
     render_rows(cols, [tuple(r[c] for c in cols) for r in rows], format, out, title="generation status")  # type: ignore[arg-type]
+    if cfg.judge is not None:
+        from judge.dataset import load_items
+        from judge.grade.plan import item_gaps, load_rubrics
+
+        items = load_items(dataset or cfg.resolve(cfg.dataset))
+        print_gaps(item_gaps(items, load_rubrics(cfg), [r["model"] for r in rows]))
 
 
 @app.command()

@@ -214,15 +214,22 @@ def coverage_gaps(answers: list[StoredAnswer], rubrics: list[Rubric]) -> list[Ga
 
     Why: such answers are silently never graded; `judge grade`, `judge status` and the report say so.
     """
-    by_prompt: dict[str, list[StoredAnswer]] = {}
+    by_prompt: dict[str, tuple[Item, set[str]]] = {}
     for a in answers:
-        by_prompt.setdefault(a.item.id, []).append(a)
+        by_prompt.setdefault(a.item.id, (a.item, set()))[1].add(a.model)
+    return _gaps(by_prompt, rubrics)
+
+
+def item_gaps(items: list[Item], rubrics: list[Rubric], models: list[str]) -> list[Gap]:
+    """Items of a dataset that no rubric applies to, for the models that will answer them."""
+    return _gaps({it.id: (it, set(models)) for it in items}, rubrics)
+
+
+def _gaps(by_prompt: dict[str, tuple[Item, set[str]]], rubrics: list[Rubric]) -> list[Gap]:
     gaps = []
-    for pid, group in sorted(by_prompt.items()):
-        item = group[0].item
+    for pid, (item, models) in sorted(by_prompt.items()):
         if any(applies(r, item) for r in rubrics):
             continue
         reason = "; ".join(_why_not(r, item) for r in rubrics) or "no rubric is configured"
-        models = tuple(sorted({a.model for a in group}))
-        gaps.append(Gap(pid, item.lang, item.category, models, reason))
+        gaps.append(Gap(pid, item.lang, item.category, tuple(sorted(models)), reason))
     return gaps
