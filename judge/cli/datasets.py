@@ -83,9 +83,9 @@ def dataset_stats(
         out.print_json(json.dumps(st, ensure_ascii=False))
         return
     rows = [(k, v) for k, v in st.items() if not isinstance(v, dict)]
-    render_rows(["measure", "value"], rows, format, out, title=str(file))  # type: ignore[arg-type]
+    render_rows(["measure", "value"], rows, format, out, title=str(file))
     for key in ("by_lang", "tasks_by_category", "by_category", "by_difficulty", "by_answer_type"):
-        render_rows([key, "count"], list(st[key].items()), format, out)  # type: ignore[arg-type]
+        render_rows([key, "count"], list(st[key].items()), format, out)
 
 
 @dataset_app.command("import")

@@ -33,9 +33,25 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+FORMATS: tuple[str, ...] = ("table", "csv", "json", "markdown")
+ALIASES = {"md": "markdown", "terminal": "table"}
+"""`judge report` says md and terminal; tables accept the same words (the README used both)."""
+
+
+def table_format(fmt: str) -> Format:
+    """The format named by `--format`, aliases resolved; a ConfigError (exit 2) for anything else."""
+    from judge.errors import ConfigError
+
+    name = ALIASES.get(fmt, fmt)
+    if name not in FORMATS:
+        raise ConfigError([f"--format: {fmt!r} is not one of {', '.join(FORMATS)} (or md)"])
+    return name  # type: ignore[return-value]
+
+
 def render_rows(
-    cols: list[str], rows: list[tuple[Any, ...]], fmt: Format, console: Console, title: str | None = None
+    cols: list[str], rows: list[tuple[Any, ...]], fmt: str, console: Console, title: str | None = None
 ) -> None:
+    fmt = table_format(fmt)
     if fmt == "json":
         console.print_json(
             json.dumps([{c: _jsonable(v) for c, v in zip(cols, r)} for r in rows], ensure_ascii=False, default=str)

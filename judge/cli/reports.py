@@ -52,8 +52,9 @@ def report(
     from judge.report import build_report, render
     from judge.store import Store
 
+    format = {"markdown": "md", "table": "terminal"}.get(format, format)  # the words `sql --format` uses
     if format not in ("terminal", "md", "html", "json"):
-        raise ConfigError([f"--format: {format!r} is not terminal, md, html or json"])
+        raise ConfigError([f"--format: {format!r} is not terminal, md (markdown), html or json"])
     if db is None:
         from judge.config import load_config
 
@@ -102,7 +103,7 @@ def status(
         require_dataset(cfg)
     rows = run(cfg, dataset=dataset, samples=samples, models=split_names(models))
     cols = ["model", "done", "failed", "pending", "total", "variant"]
-    render_rows(cols, [tuple(r[c] for c in cols) for r in rows], format, out, title="generation status")  # type: ignore[arg-type]
+    render_rows(cols, [tuple(r[c] for c in cols) for r in rows], format, out, title="generation status")
     if cfg.judge is not None:
         from judge.dataset import load_items
         from judge.grade.plan import item_gaps, load_rubrics
@@ -143,4 +144,4 @@ def sql(
         cols, rows = store.query(query)
     finally:
         store.close()
-    render_rows(cols, rows, format, out)  # type: ignore[arg-type]
+    render_rows(cols, rows, format, out)
