@@ -71,7 +71,7 @@ def demo(
         f"demo finished in {time.monotonic() - t0:.0f} s: {res.generated} answers, {res.graded} verdicts, "
         f"{res.errors} errors"
     )
-    err.print(f"HTML report: {res.html}")
+    err.print(f"reports: {res.html} (HTML), {res.markdown} (Markdown)")
     err.print(
         f'explore: cd {directory} && judge sql "SELECT model, lang, criterion, avg(score) FROM scores GROUP BY ALL ORDER BY ALL"'
     )

@@ -55,8 +55,8 @@ def max_tokens_for(rubric: Rubric, rationale_cap: int = DEFAULT_RATIONALE_CAP, *
     """A `max_tokens` large enough that the verdict JSON is never cut off.
 
     Counts a full token per rationale character: Cyrillic often costs one token or more per
-    character on small models' tokenizers, and shared/LOCAL_MODEL.md measured criteria x cap as the
-    budget that never truncated. Add the judge's reasoning budget for reasoning models.
+    character on small models' tokenizers, and criteria x cap was the budget that never truncated a
+    verdict of the small local judges we measured (SmolLM2, Qwen2.5 0.5B). Add the judge's reasoning budget for reasoning models.
     """
     per_criterion = rationale_cap + 48  # key, braces, quotes, score, escapes
     return len(rubric.criteria) * per_criterion + 128 + reasoning_tokens

