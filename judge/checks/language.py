@@ -19,7 +19,7 @@ URLs, e-mail addresses, tags and LaTeX commands removed) less the lines that loo
   `LATIN_SHARE_MAX`: about one ordinary word in seven.
 
 The thresholds were set on snippets of the 500 Arena-Hard prompts in Russian and in English
-(`/work/shared/data/ru_llm_arena`), cut to k letters of running text: at 20 letters 0.4 % of the
+(the ru_llm_arena data set; see tests/checks/test_language_real.py), cut to k letters of running text: at 20 letters 0.4 % of the
 Russian snippets and none of the English ones fail against their own language (10 % and 6 % are
 not scored), while 98 % of the English snippets fail against Russian; at 40 letters the figures
 are 0.2 %, 0 %, 1 % and 6 % not scored, and 99.6 %.
