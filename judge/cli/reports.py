@@ -127,8 +127,7 @@ def sql(
     Example: judge sql "SELECT model, lang, avg(score) FROM scores GROUP BY ALL" --format csv
     """
     from judge.cli.output import render_rows
-    from judge.store import Store
-    from judge.store.readonly import check_read_only
+    from judge.store.readonly import check_read_only, user_query
 
     # Before anything is opened: the read-only connection guards the database file, not the
     # files COPY TO would write or the databases ATTACH would open.
@@ -137,11 +136,5 @@ def sql(
         from judge.config import load_config
 
         db = load_config(config).db_path
-    store = Store.open_readonly(db)
-    try:
-        # A SELECT from an https:// or s3:// path would otherwise download and install an extension.
-        store.con.execute("SET autoinstall_known_extensions = false")
-        cols, rows = store.query(query)
-    finally:
-        store.close()
+    cols, rows = user_query(db, query)
     render_rows(cols, rows, format, out)

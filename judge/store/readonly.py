@@ -20,6 +20,9 @@ statement types this DuckDB knows but this judge does not) is refused with ReadO
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import duckdb
 
 from judge.errors import ReadOnlySQLError, StoreError
@@ -165,3 +168,25 @@ def _explained(text: str, words: list[Word]) -> list[str]:
 def _shorten(text: str, limit: int = 80) -> str:
     one_line = " ".join(text.split()).rstrip(";")
     return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+def user_query(path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run SQL a person typed (CLI today; the UI and the API later) against the database at `path`.
+
+    Three walls: the statement is classified before anything is opened (`check_read_only`); the
+    connection is read-only; and DuckDB's external access is off and locked, so even a reading
+    statement cannot read a file outside the database (`read_csv('/etc/passwd')`), list folders
+    (`glob`) or fetch an extension from the network.
+    """
+    from .store import Store
+
+    check_read_only(sql)
+    store = Store.open_readonly(path)
+    try:
+        store.con.execute("SET autoinstall_known_extensions = false")
+        store.con.execute("SET autoload_known_extensions = false")
+        store.con.execute("SET enable_external_access = false")
+        store.con.execute("SET lock_configuration = true")
+        return store.query(sql)
+    finally:
+        store.close()
