@@ -1,186 +1,141 @@
 """`check:answer`: compare an answer with the item's machine-checkable `AnswerSpec`, without an LLM.
 
-The convention shared with the dataset authors: a prompt with a number, exact or choice answer asks
-the model to finish with a line `Ответ: …` (Russian) or `Answer: …` (English). The *answer segment*
-is what follows the colon on the last such line (see `answer_segment`).
+The rule of the project: never a wrong verdict. A check that cannot decide says so (`passed=None`,
+`score=None`, and a detail saying why) instead of guessing. The parts:
 
-Numbers (`parse_numbers`) are read the way both languages write them:
+- `segment`: where the final answer is (the `Ответ:`/`Answer:` line, a `\\boxed{}`, the concluding
+  sentences);
+- `numbers`/`numwords` and `choice`: the values named there (numbers in digits or words, with
+  currency and scale words; option letters, Cyrillic ones included);
+- `claims`: which of them the answer stands by (not the ones it rejects: `12, а не 15`; a hedge
+  `12 или 15` is a failure, never a pass).
 
-- a decimal point or a decimal comma: `3.14`, `3,14`;
-- thousands grouped by spaces (also no-break, thin and narrow no-break spaces): `1 234 567,5`;
-- thousands grouped by commas when unambiguous: two or more groups (`1,234,567`) or an English
-  decimal point after them (`1,234.5`); likewise dots with a decimal comma (`1.234,5`, `1.234.567`);
-- a single comma followed by exactly three digits (`1,234`) is ambiguous: it is read as a decimal
-  comma (1.234, the Russian reading) and the thousands reading (1234) is accepted too;
-- a leading `-`, `−` (U+2212) or `–` is a minus unless it follows a letter or digit (`3-4` is two
-  numbers); `%` is ignored; `a/b` and LaTeX `\\frac{a}{b}` are fractions; `\\boxed{…}`, `$…$`,
-  `{,}` and LaTeX thin spaces are understood.
+Verdicts: number — any reading within `tolerance`; exact — the normalized expected text stated (not
+rejected, not one of alternatives) in the segment; choice — the option letter, every reading of it
+(an ambiguous Cyrillic `В` decides only when B and C agree); regex — searched in the whole answer.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal, NamedTuple
+from collections.abc import Callable
 
-from ..dataset import AnswerSpec, Item
+from judge.dataset import AnswerSpec, Item
+
+from .choice import find_letters, names_no_option, prompt_options, readings, scheme
+from .claims import Mention, Pick, pick
+from .cues import phrase_stance
+from .numbers import ParsedNumber, find_numbers, fmt, parse_numbers, prepare, show
 from .registry import CheckFn, CheckRow, check
-from .text import is_fence_line, shorten, split_fences, strip_think
+from .segment import AnswerSegment, answer_segment
+from .text import shorten, split_fences, strip_think
 
-_KEYWORD = r"(?:final\s+answer|answer|окончательный\s+ответ|итоговый\s+ответ|ответ)"
-_LEAD = r"^[\s>#*_•«\"“„-]*"
-_ANSWER_LINE = re.compile(_LEAD + _KEYWORD + r"[\s*_]*[:：][\s*_]*(?P<rest>.*)", re.IGNORECASE)
-# "## Ответ" or "**Answer**" alone on a line: the answer is on the next line.
-_ANSWER_HEADING = re.compile(_LEAD + _KEYWORD + r"[\s*_]*$", re.IGNORECASE)
-_BOXED = re.compile(r"\\boxed\s*\{")
+__all__ = [
+    "AnswerSegment",
+    "ParsedNumber",
+    "answer",
+    "answer_segment",
+    "find_choice",
+    "normalize_exact",
+    "parse_numbers",
+]
 
-Source = Literal["answer line", "boxed", "last line", "empty"]
-
-
-class AnswerSegment(NamedTuple):
-    """The part of an answer that holds the final answer, and where it was found."""
-
-    text: str
-    """The segment (e.g. `42` for the line `**Ответ:** 42`)."""
-    line: str
-    """The line it came from, for messages."""
-    source: Source
-    """`answer line`, `boxed` (no answer line, a `\\boxed{}`), `last line` (fallback) or `empty`."""
+# A later sentence of the answer line that takes the answer back: "Ответ: 15. Нет, 12."
+_REVISION = re.compile(
+    r"^[\s*_]*(?:нет|no|wait|стоп|хм+|hmm+|ой|oops|correction|исправ\w*|точнее|вернее|actually|на\s+самом\s+деле|sorry"
+    r"|извин\w*)(?!\w)",
+    re.IGNORECASE,
+)
 
 
-def _boxed(text: str) -> list[str]:
-    """Contents of every `\\boxed{…}` with balanced braces, in order."""
-    starts = [m.end() for m in _BOXED.finditer(text)]
-    if not starts:
-        return []
-    closing: dict[int, int] = {}  # position after each "{" -> position of its "}" (one linear pass)
-    stack: list[int] = []
-    for i, ch in enumerate(text):
-        if ch == "{":
-            stack.append(i + 1)
-        elif ch == "}" and stack:
-            closing[stack.pop()] = i
-    return [text[s : closing[s]].strip() for s in starts if s in closing]
+def _row(passed: bool | None, detail: str) -> list[CheckRow]:
+    score = None if passed is None else (1.0 if passed else 0.0)
+    return [CheckRow(criterion="correct", score=score, passed=passed, detail=detail)]
 
 
-def answer_segment(text: str) -> AnswerSegment:
-    """Find the final answer: the text after the colon on the last `Answer:`/`Ответ:` line.
+def _where(seg: AnswerSegment, part: str | None = None) -> str:
+    if seg.source in ("answer line", "boxed"):
+        return f"in '{shorten(seg.line)}'"
+    return f"in '{shorten(part or seg.line)}' (no answer line)"
 
-    The line may start with markdown (`**`, `#`, `>`, `-`, spaces, an opening quote); the keyword is
-    one of Answer, Final answer, Ответ, Окончательный ответ, Итоговый ответ (any case, bold allowed,
-    `:` or `：`). Lines inside code fences are skipped. When the line has nothing after the colon
-    (or is a bare `## Ответ` heading), the next non-empty line is the segment. A `\\boxed{…}` in
-    the segment is unwrapped. Without an answer line: the last `\\boxed{…}` of the text, else the
-    last non-empty line.
+
+def _read(seg: AnswerSegment, finder: Callable[[str], list[Mention]]) -> tuple[Pick, str]:
+    """The answer of a segment and the sentence it was read from.
+
+    On an answer line the first sentence that names a value (not only to reject it) holds the answer
+    and the rest explains it, unless a later sentence takes it back. Without an answer line the
+    sentences are read one by one and must agree; a lone hedge among them is not enough to fail.
     """
-    text = strip_think(text)
-    lines = list(split_fences(text))
-    hit: int | None = None
-    rest = ""
-    for i, (line, in_code) in enumerate(lines):
-        if in_code:
+    if seg.source in ("answer line", "boxed"):
+        rejected: tuple[Mention, ...] = ()
+        for k, part in enumerate(seg.parts):
+            prepared = prepare(part)
+            mentions = finder(prepared)
+            if not mentions:
+                continue
+            found = pick(prepared, mentions)
+            if found.status == "none":
+                rejected += found.rejected  # "Ответ: не 15. Правильно 12."
+                continue
+            if found.status == "found" and any(_REVISION.match(s) for s in seg.parts[k + 1 :]):
+                note = "the answer line takes it back"
+                return Pick("ambiguous", others=(found.mention,) if found.mention else (), note=note), part
+            return found, part
+        return Pick("none", rejected=rejected), seg.text
+    results = []
+    for part in seg.parts:
+        prepared = prepare(part)
+        found = pick(prepared, finder(prepared), leading=seg.source == "conclusion")
+        # a sentence that offers no value of its own (a formula: "C = A + 4 - B") does not compete
+        if found.status == "ambiguous" and not found.others and len(seg.parts) > 1:
             continue
-        m = _ANSWER_LINE.match(line)
-        if m:
-            hit, rest = i, m.group("rest").strip()
-        elif _ANSWER_HEADING.match(line):
-            hit, rest = i, ""
-    if hit is not None:
-        line = lines[hit][0].strip()
-        if not rest.strip():
-            following = (ln for ln, _ in lines[hit + 1 :] if ln.strip() and not is_fence_line(ln))
-            rest = next(following, "").strip()
-            line = f"{line} {rest}".strip()
-        boxed = _boxed(rest)
-        return AnswerSegment(boxed[-1] if boxed else rest.strip(), line, "answer line")
-    boxed = _boxed(text)
-    if boxed:
-        return AnswerSegment(boxed[-1], f"\\boxed{{{boxed[-1]}}}", "boxed")
-    non_empty = [ln.strip() for ln, _ in lines if ln.strip() and not is_fence_line(ln)]
-    if non_empty:
-        return AnswerSegment(non_empty[-1], non_empty[-1], "last line")
-    return AnswerSegment("", "", "empty")
+        if found.status != "none" or found.rejected:
+            results.append((found, part))
+    if not results:
+        return Pick("none"), seg.line
+    if len(results) == 1:
+        return results[0]
+    done = [f.mention for f, _ in results if f.status == "found" and f.mention is not None]
+    if len(done) == len(results) and len({m.readings for m in done}) == 1:
+        return results[-1]
+    shown = " vs ".join(repr(f.mention.text) if f.mention else f.status for f, _ in results)
+    return Pick("ambiguous", others=tuple(done), note=f"the final sentences disagree: {shown}"), seg.line
 
 
 # ---------------------------------------------------------------------------------------------
 # Numbers
 
-_SP = "[ \u00a0\u2007\u2009\u202f]"
-_NUMBER = re.compile(
-    rf"""
-    (?<![\w.,])
-    (?P<sign>[-\u2212\u2012\u2013](?=[0-9]))?
-    (?:
-        (?P<space>[0-9]{{1,3}}(?:{_SP}[0-9]{{3}})+)(?:[.,](?P<space_frac>[0-9]+))?
-      | (?P<comma>[0-9]{{1,3}}(?:,[0-9]{{3}})+)\.(?P<comma_frac>[0-9]+)
-      | (?P<commas>[0-9]{{1,3}}(?:,[0-9]{{3}}){{2,}})
-      | (?P<dot>[0-9]{{1,3}}(?:\.[0-9]{{3}})+),(?P<dot_frac>[0-9]+)
-      | (?P<dots>[0-9]{{1,3}}(?:\.[0-9]{{3}}){{2,}})
-      | (?P<plain>[0-9]+)(?:(?P<sep>[.,])(?P<frac>[0-9]+))?
-    )
-    (?![0-9])
-    (?:/(?P<den>[0-9]+)(?![0-9.,]?[0-9]))?
-    """,
-    re.VERBOSE,
-)
-_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*([-\u2212]?\s*[0-9][0-9.,]*)\s*\}\s*\{\s*([0-9][0-9.,]*)\s*\}")
-_TEX_SPACE = re.compile(r"(?<=[0-9])(?:\\[,;:! ]|~|\\thinspace\s*)(?=[0-9])")
 
+def _check_number(spec: AnswerSpec, seg: AnswerSegment) -> list[CheckRow]:
+    expected = float(spec.value)
+    exp = fmt(expected) + (f" ± {fmt(spec.tolerance)}" if spec.tolerance else "")
 
-class ParsedNumber(NamedTuple):
-    """A number found in text."""
+    def ok(m: Mention) -> bool:
+        return any(isinstance(r, float) and abs(r - expected) <= spec.tolerance + 1e-9 for r in m.readings)
 
-    text: str
-    """As written, e.g. `1 234,5`."""
-    value: float
-    """The value read by the rules of the module docstring."""
-    alt: float | None = None
-    """The other reading of an ambiguous `1,234` (the thousands one), else None."""
-
-
-def parse_numbers(text: str) -> list[ParsedNumber]:
-    """Every number in `text`, in order (see the module docstring for the rules)."""
-    text = text.replace("{,}", ",").replace("{.}", ".")
-    text = _TEX_SPACE.sub(" ", text)
-    text = _FRAC.sub(lambda m: f"{m.group(1).replace(' ', '')}/{m.group(2)}", text)
-    out = []
-    for m in _NUMBER.finditer(text):
-        g = m.groupdict()
-        alt: float | None = None
-        if g["space"]:
-            digits = re.sub(_SP, "", g["space"]) + "." + (g["space_frac"] or "0")
-        elif g["comma"]:
-            digits = g["comma"].replace(",", "") + "." + g["comma_frac"]
-        elif g["commas"]:
-            digits = g["commas"].replace(",", "")
-        elif g["dot"]:
-            digits = g["dot"].replace(".", "") + "." + g["dot_frac"]
-        elif g["dots"]:
-            digits = g["dots"].replace(".", "")
-        else:
-            digits = g["plain"] + "." + (g["frac"] or "0")
-            if g["sep"] == "," and len(g["frac"]) == 3 and len(g["plain"]) <= 3 and not g["plain"].startswith("0"):
-                alt = float(g["plain"] + g["frac"])
-        value = float(digits)
-        if g["den"] and int(g["den"]) != 0:
-            value /= int(g["den"])
-            alt = None if alt is None else alt / int(g["den"])
-        if g["sign"]:
-            value, alt = -value, (None if alt is None else -alt)
-        out.append(ParsedNumber(m.group(0), value, alt))
-    return out
-
-
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e16 else repr(float(value))
-
-
-def _show(num: ParsedNumber) -> str:
-    read = _fmt(num.value) + ("" if num.alt is None else f" or {_fmt(num.alt)}")
-    return num.text if num.alt is None and num.text.replace("\u2212", "-") == read else f"{num.text} (= {read})"
+    found, part = _read(seg, find_numbers)
+    where = _where(seg, part)
+    m = found.mention
+    if found.status == "found" and m is not None:
+        if m.opaque:
+            return _row(None, f"expected {exp}, found {m.text!r}, an expression the check cannot evaluate, {where}")
+        return _row(ok(m), f"expected {exp}, found {show(m)} {where}")
+    if found.status == "hedged":
+        return _row(False, f"hedged: {' or '.join(show(o) for o in found.others)} {where} (expected {exp})")
+    if found.status == "range":
+        a, b = found.others
+        if ok(a) and ok(b):
+            return _row(True, f"expected {exp}, found the range {show(a)}–{show(b)}, within the tolerance, {where}")
+        return _row(False, f"hedged: the range {show(a)}–{show(b)} {where} (expected {exp})")
+    if found.status == "none":
+        if bad := [r for r in found.rejected if ok(r)]:
+            return _row(False, f"expected {exp}, the answer rejects {show(bad[0])} {where}")
+        return _row(None, f"expected {exp}, no number {where}")
+    return _row(None, f"expected {exp}, undecided: {found.note} {where}")
 
 
 # ---------------------------------------------------------------------------------------------
-# Exact strings and choices
+# Exact strings
 
 _QUOTES_MARKUP = re.compile(r"[«»“”„‟\"'`‘’‚‹›*_]")
 _TRAILING = ".,;:!?…"
@@ -196,79 +151,90 @@ def normalize_exact(text: str) -> str:
     return text.rstrip(_TRAILING + " ")
 
 
-_LOOKALIKES = str.maketrans("АВЕКМНОРСТХ", "ABEKMHOPCTX")
-_LETTER = "A-Za-zА-ЯЁ"
-_MARKED = re.compile(
-    rf"\(\s*([{_LETTER}])\s*\)"  # (B)
-    rf"|(?<![\w(])([{_LETTER}])\)"  # B)
-    rf"|\*\*([{_LETTER}])\*\*"  # **B**
-    rf"|(?<![\w.])([A-ZА-ЯЁ])[.:](?=\s|\*|$)"  # B.  B:
-)
-_STANDALONE_LATIN = re.compile(r"(?<![\w])([A-Z])(?![\w])")
-_STANDALONE_CYRILLIC = re.compile(r"(?<![\w])([А-ЯЁ])(?![\w])")
-_ONLY_LETTER = re.compile(rf"^(?:вариант|option|choice)?\s*(?:[(\[]\s*)?([{_LETTER}])\s*[)\].:]?$", re.IGNORECASE)
+def _check_exact(spec: AnswerSpec, seg: AnswerSegment, whole: str) -> list[CheckRow]:
+    value = str(spec.value)
+    want, got = normalize_exact(value), normalize_exact(seg.text)
+    where = _where(seg)
+    if not got:
+        return _row(None, f"expected {value!r}, no answer {where}")
+    if want == got:
+        return _row(True, f"expected {value!r}, found {shorten(seg.text)!r} {where}")
+    pattern = rf"(?<!\w){re.escape(want)}(?!\w)"
+    found = re.finditer(pattern, got) if want else iter(())
+    stances = {phrase_stance(got, m.start(), m.end()) for _, m in zip(range(20), found)}  # a few are enough
+    if re.search(r"(?<!\w)(?:или|либо|or)(?!\w)", want):
+        stances = {"stated" if s == "hedged" else s for s in stances}  # the expected text itself has an "or"
+    fallback = seg.source not in ("answer line", "boxed")
+    if "hedged" in stances:
+        return _row(False, f"hedged: {shorten(seg.text)!r} offers {value!r} among others {where}")
+    if "stated" in stances:
+        if fallback and re.search(r"(?<!\w)(?:не|нет|ни|not|no|never|n't)(?!\w)", got):
+            return _row(None, f"expected {value!r}, undecided: a negation in {shorten(seg.text)!r} {where}")
+        return _row(True, f"expected {value!r}, found {shorten(seg.text)!r} {where}")
+    if "unclear" in stances:
+        return _row(
+            None, f"expected {value!r}, undecided: {shorten(seg.text)!r} says something negative about it {where}"
+        )
+    if "rejected" in stances:
+        return _row(False, f"expected {value!r}, the answer rejects it: {shorten(seg.text)!r} {where}")
+    if fallback and re.search(pattern, normalize_exact(whole)):
+        return _row(
+            None, f"expected {value!r}, named earlier but not in the final statement {shorten(seg.text)!r} {where}"
+        )
+    return _row(False, f"expected {value!r}, got {shorten(seg.text)!r} {where}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Choices
 
 
 def find_choice(segment: str) -> str | None:
-    """The option letter in an answer segment, upper case, Cyrillic look-alikes (А В С Е) mapped to Latin.
+    """The option letter of an answer segment as a Latin capital, or None when there is none or it is
+    not clear which (a Cyrillic `В` with nothing to tell B from C, two letters). See `choice`."""
+    prepared = prepare(segment)
+    found = pick(prepared, find_letters(prepared, scheme(segment)))
+    m = found.mention
+    if found.status != "found" or m is None or len(m.readings) != 1:
+        return None
+    return str(m.readings[0])
 
-    In order of preference: the segment is just a letter (`B`, `(b)`, `вариант В`); the first
-    marked letter (`(B)`, `B)`, `**B**`, `B.`); the first standalone Latin capital; the first
-    standalone Cyrillic capital (so a sentence-initial Russian `В`/`С` loses to a Latin letter).
-    """
-    bare = _QUOTES_MARKUP.sub("", segment).strip().rstrip(_TRAILING + " ")
-    found = None
-    if m := _ONLY_LETTER.match(bare):
-        found = m.group(1)
-    elif m := _MARKED.search(segment):
-        found = next(g for g in m.groups() if g)
-    elif m := _STANDALONE_LATIN.search(segment) or _STANDALONE_CYRILLIC.search(segment):
-        found = m.group(1)
-    return None if found is None else found.upper().translate(_LOOKALIKES)
+
+def _check_choice(spec: AnswerSpec, seg: AnswerSegment, whole: str, prompt: str) -> list[CheckRow]:
+    options, cyrillic_options = prompt_options(prompt)
+    prose = "\n".join(line for line, in_code in split_fences(whole) if not in_code)
+    how = scheme(prose, prompt)
+    value = str(spec.value)
+    want_all = readings(value, "positional" if cyrillic_options or value.upper() in "БГД" else "lookalike")
+    want = want_all[0] if want_all else value.upper()
+    found, part = _read(seg, lambda t: find_letters(t, how, options))
+    where = _where(seg, part)
+    m = found.mention
+    if found.status == "found" and m is not None:
+        shown = (
+            m.text
+            if m.readings == (m.text.strip("()*. :").upper(),)
+            else f"{m.text} (= {' or '.join(map(str, m.readings))})"
+        )
+        if all(r == want for r in m.readings):
+            return _row(True, f"expected {want}, found {shown} {where}")
+        if want not in m.readings:
+            return _row(False, f"expected {want}, found {shown} {where}")
+        return _row(None, f"expected {want}, undecided: {m.text!r} may be {' or '.join(map(str, m.readings))} {where}")
+    if found.status == "hedged":
+        return _row(False, f"hedged: {' or '.join(o.text for o in found.others)} {where} (expected {want})")
+    if found.status == "several":
+        return _row(False, f"expected {want}, several options named: {', '.join(o.text for o in found.others)} {where}")
+    if found.status == "none":
+        if names_no_option(prepare(seg.text)):
+            return _row(False, f"expected {want}, the answer names no option {where}")
+        if any(want in r.readings for r in found.rejected):
+            return _row(False, f"expected {want}, the answer rejects {want} {where}")
+        return _row(None, f"expected {want}, no option letter {where}")
+    return _row(None, f"expected {want}, undecided: {found.note} {where}")
 
 
 # ---------------------------------------------------------------------------------------------
 # The check
-
-
-def _row(passed: bool, detail: str) -> list[CheckRow]:
-    return [CheckRow(criterion="correct", score=1.0 if passed else 0.0, passed=passed, detail=detail)]
-
-
-def _where(seg: AnswerSegment) -> str:
-    return f"in '{shorten(seg.line)}'"
-
-
-def _check_number(spec: AnswerSpec, text: str, seg: AnswerSegment) -> list[CheckRow]:
-    expected = float(spec.value)
-    exp = _fmt(expected) + (f" ± {_fmt(spec.tolerance)}" if spec.tolerance else "")
-    if seg.source == "last line":
-        nums = parse_numbers(text)
-        found = nums[-1] if nums else None
-        where = "as the last number of the text (no answer line)"
-    else:
-        nums = parse_numbers(seg.text)
-        found = nums[0] if nums else None
-        where = _where(seg)
-    if found is None:
-        return _row(False, f"expected {exp}, no number {where}")
-    limit = spec.tolerance + 1e-9
-    ok = any(v is not None and abs(v - expected) <= limit for v in (found.value, found.alt))
-    return _row(ok, f"expected {exp}, found {_show(found)} {where}")
-
-
-def _check_exact(spec: AnswerSpec, seg: AnswerSegment) -> list[CheckRow]:
-    want, got = normalize_exact(str(spec.value)), normalize_exact(seg.text)
-    ok = want == got or bool(want and re.search(rf"(?<!\w){re.escape(want)}(?!\w)", got))
-    return _row(ok, f"expected {str(spec.value)!r}, {'found' if ok else 'got'} {shorten(seg.text)!r} {_where(seg)}")
-
-
-def _check_choice(spec: AnswerSpec, seg: AnswerSegment) -> list[CheckRow]:
-    want = str(spec.value).upper().translate(_LOOKALIKES)
-    got = find_choice(seg.text)
-    if got is None:
-        return _row(False, f"expected {want}, no option letter {_where(seg)}")
-    return _row(got == want, f"expected {want}, found {got} {_where(seg)}")
 
 
 def _check_regex(spec: AnswerSpec, text: str) -> list[CheckRow]:
@@ -276,7 +242,7 @@ def _check_regex(spec: AnswerSpec, text: str) -> list[CheckRow]:
     try:
         m = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)
     except re.error as e:  # validated by AnswerSpec; kept so that odd input never raises
-        return [CheckRow(criterion="correct", score=None, passed=None, detail=f"invalid regex /{pattern}/: {e}")]
+        return _row(None, f"invalid regex /{pattern}/: {e}")
     if m is None:
         return _row(False, f"no match for /{shorten(pattern, 60)}/")
     return _row(True, f"/{shorten(pattern, 60)}/ matched {shorten(m.group(0), 60)!r}")
@@ -296,10 +262,12 @@ def answer() -> CheckFn:
         if spec.type == "regex":
             return _check_regex(spec, text)
         seg = answer_segment(text)
+        if seg.source == "empty":
+            return _row(None, "no answer found outside code")
         if spec.type == "number":
-            return _check_number(spec, text, seg)
+            return _check_number(spec, seg)
         if spec.type == "exact":
-            return _check_exact(spec, seg)
-        return _check_choice(spec, seg)
+            return _check_exact(spec, seg, text)
+        return _check_choice(spec, seg, text, item.prompt)
 
     return run

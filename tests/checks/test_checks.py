@@ -154,7 +154,7 @@ def test_answer_word_inside_a_sentence_is_not_an_answer_line() -> None:
         (num(25), "Ответ: 25%", "ru"),
         (num(0.75), "Ответ: $\\frac{3}{4}$", "ru"),
         (num(12), "Answer: $\\boxed{12}$", "en"),
-        (num(90), "Сумма равна 30 + 30 + 30 = 90", "ru"),  # no answer line: last number of the text
+        (num(90), "Сумма равна 30 + 30 + 30 = 90", "ru"),  # no answer line: the concluding sentence
         (num(90), "So the program prints \\boxed{90}, not 60.", "en"),  # no answer line: the box
         (num(3.14, 0.01), "Ответ: примерно 3,1416", "ru"),  # within the tolerance
         (num(21), "<think>f(6) = 20? no.</think>\nОтвет: 21", "ru"),
@@ -173,8 +173,8 @@ def test_number_passes(spec: dict, text: str, lang: str) -> None:
         (num(42), "Ответ: 41"),
         (num(1.5), "Ответ: 15"),
         (num(3), "Ответ: -3"),  # the sign matters
-        (num(90), "Answer: 60 (10 + 20 + 30), and certainly not 90"),  # the FIRST number of the segment
-        (num(90), "Сначала думал 90, но нет: 30 + 30 = 60"),  # fallback takes the LAST number
+        (num(90), "Answer: 60 (10 + 20 + 30), and certainly not 90"),  # the value the line stands by; the one it rejects is skipped
+        (num(90), "Сначала думал 90, но нет: 30 + 30 = 60"),  # no answer line: the concluding value
         (num(3.14, 0.001), "Ответ: 3,15"),
         (num(42), "Ответ: сорок один"),  # numbers in words are read: 41
         (num(21), "Ответ: 21\n\nНет, пересчитаю.\nОтвет: 22"),
@@ -219,7 +219,7 @@ def exact(value: str) -> dict:
         ("2 2 1", "Ответ: программа выведет `2 2 1`."),
         ("C", "Answer: C) `tail_sum([4, 8, 15], 0)`"),  # an exact letter works too
         ("and bat", "Ответ: and bat"),
-        ("finally try 2", "The output is:\n\nAnswer: \"finally try 2\""),
+        ("finally try 2", 'The output is:\n\nAnswer: "finally try 2"'),
         ("Paris", "answer: paris;"),
         ("New York", "Answer: “New York”"),
         ("2 2 1", "## Ответ\n```\n2 2 1\n```"),
@@ -380,7 +380,7 @@ RU_TECH = (
     "разбирать встроенными средствами языка, не подключая дополнительных зависимостей."
 )
 CODE_HEAVY_RU = (
-    "Вот решение задачи:\n\n```python\ndef fibonacci(n: int) -> int:\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n"
+    'Вот решение задачи:\n\n```python\ndef fibonacci(n: int) -> int:\n    """Return the n-th Fibonacci number."""\n'
     "    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n\n\nif __name__ == '__main__':\n"
     "    print(fibonacci(10))\n```\n\nФункция `fibonacci` работает за линейное время. Подробнее: "
     "https://docs.python.org/3/tutorial/controlflow.html или напишите на help@example.com."
