@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from judge.config import ModelConfig  # noqa: E402
 from judge.dataset import Item, load_items  # noqa: E402
-from judge.grade import JudgeClient, _failure  # noqa: E402
+from judge.grade.call import JudgeClient  # noqa: E402
+from judge.grade.call import failure as _failure  # noqa: E402
 from judge.prompts import render_single  # noqa: E402
 from judge.rubric import (  # noqa: E402
     Rubric,

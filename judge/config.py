@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -21,33 +23,27 @@ from pydantic import (
 )
 
 from judge.errors import ConfigError, EndpointError, problem
+from judge.files import read_capped
+from judge.secrets import remember
 
 DEFAULT_CONFIG = "judge.toml"
 NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.:@+\-]*$"
+ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_CONFIG_BYTES = 1_000_000
+"""judge.toml is a few kilobytes; a bigger file (or a device) is refused before it is parsed."""
+MAX_DEPTH = 64
+"""Tables and arrays nested deeper than this are refused (tomllib recurses, json.dumps too)."""
 
 
-# Keys read from the environment by this process. Servers and proxies sometimes quote the key back
-# in an error body, which would then be stored and printed: `redact` takes them out of such text.
-_SECRETS: set[str] = set()
-_MIN_SECRET_LEN = 8  # a placeholder such as "x" is no secret, and redacting it would mangle text
-
-
-def _remember_secret(key: str) -> str:
-    if len(key) >= _MIN_SECRET_LEN:
-        _SECRETS.add(key)
-    return key
-
-
-def redact(text: str) -> str:
-    """`text` with every API key this process read from the environment replaced by `***`."""
-    for key in _SECRETS:
-        if key in text:
-            text = text.replace(key, "***")
-    return text
+# Keys read from the environment are remembered by judge.secrets: servers and proxies sometimes
+# quote the key back in an error body, which would then be stored and printed.
+_remember_secret = remember
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: `concurrency = "8"` is a mistake to report, not a string to convert; a TOML int is
+    # still accepted for a float. No NaN or inf: TOML has them, no setting needs them.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class GenParams(Strict):
@@ -57,7 +53,7 @@ class GenParams(Strict):
     top_p: float | None = Field(default=None, gt=0, le=1)
     max_tokens: int | None = Field(default=None, gt=0)
     max_completion_tokens: int | None = Field(default=None, gt=0)
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=-(2**63), lt=2**63)  # what a server's int64 holds
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high"] | None = None
     frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
@@ -77,8 +73,27 @@ class ServeSpec(Strict):
     """HF repo id or local folder for vLLM; a GGUF path or `embedded:smollm2|qwen2.5-0.5b` for llama.cpp."""
     args: list[str] = Field(default_factory=list)
     family: Literal["auto", "gpt-oss", "qwen3", "qwen3-thinking", "plain"] = "auto"
-    port: int | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
     env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, v: dict[str, str]) -> dict[str, str]:
+        # The server's environment is built from these: a key with `=` or a NUL byte anywhere
+        # makes the start fail with a traceback instead of a message.
+        for key, value in v.items():
+            if not ENV_NAME_RE.fullmatch(key):
+                raise ValueError(f"{key!r} is not an environment variable name (letters, digits, _)")
+            if "\0" in value:
+                raise ValueError(f"the value of {key} contains a NUL byte")
+        return v
+
+    @field_validator("model", "args")
+    @classmethod
+    def _no_nul(cls, v: str | list[str]) -> str | list[str]:
+        if any("\0" in a for a in ([v] if isinstance(v, str) else v)):
+            raise ValueError("contains a NUL byte, which no command line can carry")
+        return v
 
 
 class ModelConfig(Strict):
@@ -117,15 +132,23 @@ class ModelConfig(Strict):
         if not urls:
             raise ValueError("at least one base_url")
         for u in urls:
-            if not re.match(r"^https?://[^\s/]+", u):
-                raise ValueError(f"not an http(s) URL: {u!r}")
+            _check_url(u)
         return v
 
     @field_validator("api_key_env")
     @classmethod
     def _env_name(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", v):
+        # Never quote the value: when it is wrong it is most often the key itself, pasted here.
+        if v is not None and (not ENV_NAME_RE.fullmatch(v) or _looks_like_key(v)):
             raise ValueError("api_key_env is the NAME of an environment variable, e.g. VLLM_API_KEY (not the key)")
+        return v
+
+    @field_validator("extra_body", "metadata")
+    @classmethod
+    def _finite(cls, v: dict[str, Any]) -> dict[str, Any]:
+        # Sent as JSON or stored: Python would write NaN, which no JSON reader accepts.
+        if _has_non_finite(v):
+            raise ValueError("contains nan or inf, which JSON cannot carry")
         return v
 
     @property
@@ -207,6 +230,13 @@ class Config(Strict):
         return self.resolve(self.db)
 
     def select(self, names: list[str] | None) -> list[ModelConfig]:
+        """The [[models]] entries named (all when `names` is empty); every command that runs models
+        comes here, so a config without any is reported here rather than doing nothing."""
+        if not self.models:
+            raise ConfigError(
+                [problem(self.path or DEFAULT_CONFIG, None, "models", "no [[models]] in the config")],
+                hints=["add a [[models]] table with name, base_url and model (see `judge init`)"],
+            )
         if not names:
             return list(self.models)
         by = {m.name: m for m in self.models}
@@ -224,6 +254,81 @@ class Config(Strict):
 
 
 _DEFER = "defer_cross_checks"
+
+
+def _check_url(url: str) -> None:
+    """Raise ValueError unless `url` is a plain http(s) URL with a host.
+
+    Why each rule: a CR or LF would be sent as part of a request line (header injection); a
+    `user:password@` would be stored in the database and printed in reports (keys belong in the
+    environment, see api_key_env); any other scheme or a missing host fails only at the first call.
+    A URL that may hold a password is never quoted back.
+    """
+    if "@" in url:
+        raise ValueError(
+            "base_url must not hold a user name or password (user:password@host); "
+            "put the key in an environment variable and name it in api_key_env"
+        )
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ValueError(f"base_url contains whitespace or a control character: {url!r}")
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # `host:99999`, `host:abc`
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+
+
+def _looks_like_key(value: str) -> bool:
+    """A NAME-shaped value that is more likely an API key (`hf_AbC...`, 32 hex digits) than a name.
+
+    Variable names are short words joined by `_`; keys are long runs of mixed-case letters and
+    digits. A real name this refuses can be renamed; a key this let through would be printed.
+    """
+    if len(value) > 64:
+        return True
+    digits = sum(ch.isdigit() for ch in value)
+    mixed = any(ch.islower() for ch in value) and any(ch.isupper() for ch in value)
+    return len(value) >= 20 and digits >= 2 and (mixed or "_" not in value)
+
+
+def _has_non_finite(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            return True
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
+def _too_deep(data: Any) -> tuple[Any, ...] | None:
+    """The key path of the first table or array nested deeper than MAX_DEPTH, or None."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        node, loc = stack.pop()
+        if len(loc) >= MAX_DEPTH:
+            return loc
+        if isinstance(node, dict):
+            stack.extend((v, (*loc, k)) for k, v in node.items() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, (*loc, i)) for i, v in enumerate(node) if isinstance(v, (dict, list)))
+    return None
+
+
+def _deep_line(text: str) -> int | None:
+    """Best effort: the line where brackets first open past MAX_DEPTH (strings are not skipped)."""
+    depth = 0
+    for n, line in enumerate(text.splitlines(), start=1):
+        for ch in line:
+            depth += 1 if ch in "[{" else -1 if ch in "]}" else 0
+            if depth > MAX_DEPTH:
+                return n
+    return None
 
 
 def _cross_issues(cfg: Config) -> list[tuple[tuple[Any, ...], str]]:
@@ -300,12 +405,16 @@ def _locate(text: str, loc: tuple[Any, ...]) -> int | None:
     for key in loc[i:]:
         if not isinstance(key, str):
             continue
-        pat = re.compile(rf"(^|[\s{{,])\"?{re.escape(key)}\"?\s*=")
+        # `key = ...`, or a dotted key at the start of a line (`metadata.team = ...`)
+        pat = re.compile(rf"(^|[\s{{,])\"?{re.escape(key)}\"?\s*=|^\s*\"?{re.escape(key)}\"?\s*\.")
         for n in range(start, end):
             if pat.search(lines[n]):
                 found, start = n + 1, n
                 break
     return found
+
+
+_DEEP_MSG = f"tables and arrays nested deeper than {MAX_DEPTH} levels"
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -316,7 +425,7 @@ def load_config(path: str | Path | None = None) -> Config:
             [problem(path, None, None, "config file not found")],
             hints=["create one with `judge init DIR`, or pass --config FILE"],
         )
-    raw = path.read_bytes()
+    raw = read_capped(path, ConfigError, MAX_CONFIG_BYTES)  # not a directory, device or FIFO
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -329,6 +438,18 @@ def load_config(path: str | Path | None = None) -> Config:
         line = int(m.group(1)) if m else None
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
         raise ConfigError([problem(path, line, None, f"invalid TOML: {msg}")]) from e
+    except ValueError as e:  # int() refuses a number of over 4,300 digits, without a position
+        long = re.search(r"\d{4000,}", text)
+        line = text.count("\n", 0, long.start()) + 1 if long else None
+        raise ConfigError([problem(path, line, None, "invalid TOML: a number is far too long")]) from e
+    except RecursionError:  # tomllib recurses per nested inline array or table
+        deep: tuple[Any, ...] | None = ()
+    else:
+        deep = _too_deep(data)
+    if deep is not None:
+        line = _locate(text, deep) if deep else _deep_line(text)
+        shown = _field(deep[:6]) + (".…" if len(deep) > 6 else "") if deep else None
+        raise ConfigError([problem(path, line, shown, _DEEP_MSG)])
     try:
         cfg = Config.model_validate(data, context={_DEFER: True})
     except ValidationError as e:

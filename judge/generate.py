@@ -17,8 +17,18 @@ from typing import Any
 
 from judge.config import Config, ModelConfig, qualify, stable_hash
 from judge.dataset import Item, load_items
-from judge.model import CallFailed, Completion, Endpoint, build_request, chat
+from judge.model import (
+    CallFailed,
+    CircuitOpen,
+    Completion,
+    Endpoint,
+    build_request,
+    chat,
+    describe_error,
+    storable_row,
+)
 from judge.store import BatchWriter, Store, now
+from judge.store.progress import track
 
 """Rows that may wait for a busy writer; beyond it the loop waits for the write (back-pressure)."""
 
@@ -44,8 +54,19 @@ class GenerateSummary:
     skipped: int = 0
     ok: int = 0
     errors: int = 0
+    pending: int = 0
+    """Items not stored because their endpoint was unreachable (breaker open): the next run does them."""
     interrupted: bool = False
     by_model: dict[str, dict[str, int]] = field(default_factory=dict)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    """Model name -> why its endpoint was given up (see `pending`)."""
+
+    @property
+    def status(self) -> str:
+        """The run's final status when nothing stopped it early."""
+        if self.pending:
+            return "incomplete"
+        return "done_with_errors" if self.errors else "done"
 
 
 def messages_for(model: ModelConfig, item: Item) -> list[dict[str, str]]:
@@ -109,11 +130,17 @@ def plan(models: list[ModelConfig], items: list[Item], samples: int) -> list[Wor
     return work
 
 
-def _request_record(w: Work) -> str:
-    """The request as sent, minus the messages (they are in `prompts`) and never the key."""
+def _request_record(w: Work, notes: list[str] | None = None) -> str:
+    """The request as sent, minus the messages (they are in `prompts`) and never the key.
+
+    `response_notes`: what was repaired in the server's response before it could be stored (text
+    made storable, token counts that could not be counts set to NULL); absent when nothing was.
+    """
     rec = {k: v for k, v in w.request.items() if k != "messages"}
     rec["messages_sha"] = stable_hash(w.request["messages"])
     rec["base_url"] = w.model.urls
+    if notes:
+        rec["response_notes"] = notes
     return json.dumps(rec, ensure_ascii=False, sort_keys=True)
 
 
@@ -125,7 +152,7 @@ def _row(w: Work, run_id: str, comp: Completion | None, err: CallFailed | None) 
         "prompt_key": w.prompt_key,
         "sample": w.sample,
         "run_id": run_id,
-        "request_json": _request_record(w),
+        "request_json": _request_record(w, comp.notes if comp else None),
         "created_at": now(),
     }
     if comp is not None:
@@ -145,7 +172,7 @@ def _row(w: Work, run_id: str, comp: Completion | None, err: CallFailed | None) 
     else:
         assert err is not None
         base.update(status="error", error=str(err), attempts=err.attempts)
-    return base
+    return storable_row(base)
 
 
 ProgressHook = Callable[[str, bool], None]
@@ -177,6 +204,11 @@ async def _run(
                 row, ok = _row(w, run_id, comp, None), True
             except CallFailed as e:
                 row, ok = _row(w, run_id, None, e), False
+            except CircuitOpen as e:
+                # The endpoint is down, not this item: store nothing, so the next run asks again.
+                summary.pending += 1
+                summary.unreachable.setdefault(w.model.name, str(e))
+                continue
             writer.add(row)
             stats = summary.by_model.setdefault(w.model.name, {"ok": 0, "errors": 0})
             if ok:
@@ -243,7 +275,8 @@ def generate(
             {"models": [m.name for m in chosen], "dataset": str(ds_path), "samples": samples, "limit": limit},
         )
         writer = BatchWriter(store.write_generations)
-        status = "done"
+        progress, on_done = track(cfg.db_path, run_id, "generate", len(todo), summary, on_done)
+        status, failure = "running", None
         try:
             # The prompts are written on the writer thread while the first requests go out; it
             # commits them before any answer batch, so a stored answer always has its prompt row.
@@ -258,18 +291,33 @@ def generate(
                 asyncio.run(_run(todo, endpoints, writer, run_id, summary, on_done))
             finally:
                 gc.unfreeze()
+            status = summary.status
         except KeyboardInterrupt:
             summary.interrupted, status = True, "interrupted"
             raise
+        except BaseException as e:
+            status, failure = "failed", describe_error(e)
+            raise
         finally:
-            late = writer.flush()  # every finished call is kept; unfinished ones are simply not there
+            late, flush_error = False, None
+            try:
+                late = writer.flush()  # every finished call is kept; unfinished ones are simply not there
+            except Exception as e:  # the run's record is written all the same
+                flush_error, status, failure = e, "failed", f"writing answers: {describe_error(e)}"
             if late:
                 summary.interrupted, status = True, "interrupted"
-            store.finish_run(
-                run_id,
-                status if summary.errors == 0 or status != "done" else "done_with_errors",
-                {"ok": summary.ok, "errors": summary.errors, "skipped": summary.skipped},
-            )
+            counts: dict[str, Any] = {
+                "ok": summary.ok,
+                "errors": summary.errors,
+                "pending": summary.pending,
+                "skipped": summary.skipped,
+            }
+            if failure:
+                counts["failure"] = failure
+            store.finish_run(run_id, status, counts)
+            progress.close()
+            if flush_error is not None:
+                raise flush_error
             if late:
                 raise KeyboardInterrupt
     finally:

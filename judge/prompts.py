@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
@@ -27,8 +28,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from judge.dataset import Item
 from judge.errors import RubricError, problem
+from judge.files import read_capped
 from judge.resources import data_dir
-from judge.rubric import DEFAULT_RATIONALE_CAP, Rubric, load_rubric
+from judge.rubric import DEFAULT_RATIONALE_CAP, Bilingual, Criterion, Rubric, Scale, load_rubric
 
 Mode = Literal["single", "pairwise"]
 SYSTEM_TEMPLATE = "judge_system.j2"
@@ -235,6 +237,66 @@ def prompts_version(prompts_dir: str | Path | None = None) -> str:
             raise RubricError([problem(path, None, None, "prompt template not found")])
         h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return PROMPTS_VERSION_PREFIX + h.hexdigest()[:16]
+
+
+MAX_TEMPLATE_BYTES = 1_000_000
+"""A judge template is a few kilobytes; a bigger file (or a device, a FIFO) is refused."""
+
+
+def check_templates(prompts_dir: str | Path | None = None, rubrics: Iterable[Rubric] = ()) -> None:
+    """Compile and render every judge template before a run, raising a RubricError at `file:line`.
+
+    Why: a template is otherwise first rendered for the first job, after the run was recorded in
+    the database. Each template is rendered in both languages and both modes, once with every
+    optional part present and once with none (so both sides of its `{% if %}`s run), with a
+    built-in sample rubric and with each of `rubrics` (the ones about to be graded).
+    """
+    root = Path(prompts_dir or data_dir("prompts"))
+    for name in sorted([SYSTEM_TEMPLATE, *TEMPLATES.values()]):
+        read_capped(root / name, RubricError, MAX_TEMPLATE_BYTES)  # exists, a regular file, small
+    for rubric in [*_sample_rubrics(), *rubrics]:
+        for lang in ("ru", "en"):
+            s = _SAMPLE[lang]
+            item = sample_item(rubric, lang)
+            bare = item.model_copy(update={"reference": None})
+            for it, reasoning in ((item, s["reasoning"]), (bare, None)):
+                opts: dict[str, Any] = {"lang": lang, "prompts_dir": prompts_dir}
+                render_single(rubric, it, s["answer"], reasoning=reasoning, **opts)
+                render_pairwise(
+                    rubric, it, s["answer"], s["answer_b"], reasoning_a=reasoning, reasoning_b=reasoning, **opts
+                )
+
+
+def _sample_rubrics() -> list[Rubric]:
+    """Two rubrics between them using every optional field once and leaving it out once."""
+
+    def text(word: str) -> Bilingual:
+        return Bilingual(ru=f"{word} (ru)", en=f"{word} (en)")
+
+    full = Rubric(
+        name="template_check_full",
+        title=text("title"),
+        description=text("description"),
+        scale=Scale(min=1, max=5),
+        include_reasoning=True,
+        criteria=[
+            Criterion(
+                id="accuracy",
+                title=text("accuracy"),
+                description=text("what it checks"),
+                anchors={1: text("bad"), 3: text("fair"), 5: text("good")},
+                weight=2.0,
+            ),
+            Criterion(id="clarity", title=text("clarity"), anchors={1: text("bad"), 5: text("good")}),
+        ],
+    )
+    bare = Rubric(
+        name="template_check_bare",
+        title=text("title"),
+        scale=Scale(min=0, max=1),
+        criteria=[Criterion(id="valid", title=text("valid"), anchors={0: text("no"), 1: text("yes")})],
+    )
+    return [full, bare]
 
 
 # A fixed sample so a linguist sees exactly what the judge sees; per language, with a reference.

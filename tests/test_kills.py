@@ -180,10 +180,10 @@ def test_killed_then_resumed_equals_uninterrupted(scenarios: dict[str, Scenario]
 
 
 def _kept_from_killed_runs(folder: Path) -> dict[str, int]:
-    """Work items stored by the killed runs (their run rows stay 'running': they never finished)."""
+    """Work items stored by the killed runs (the rerun found their run rows 'running' and marked them 'stale')."""
     con = duckdb.connect(str(folder / "judge.duckdb"), read_only=True)
     try:
-        killed = dict(con.execute("SELECT stage, run_id FROM runs WHERE status = 'running'").fetchall())
+        killed = dict(con.execute("SELECT stage, run_id FROM runs WHERE status = 'stale'").fetchall())
         assert set(killed) == {"generate", "grade"}, killed
         gen = con.execute("SELECT count(*) FROM generations WHERE run_id = ?", [killed["generate"]]).fetchone()[0]
         ver = con.execute(

@@ -37,19 +37,19 @@ def dataset_check(
 
     Example: judge dataset check datasets/seed.jsonl --rubrics rubrics/reasoning_depth.yaml
     """
-    from judge.dataset import Item, load_items
+    from judge.dataset import check_files
     from judge.errors import DatasetError
     from judge.rubric import applies, load_rubric
 
     loaded = [load_rubric(r) for r in rubrics or []]
     problems: list[str] = []
-    for f in files:
-        try:
-            items: list[Item] = load_items(f)
-            out.print(escape(f"{f}: {len(items)} items OK"), highlight=False, soft_wrap=True)
-        except DatasetError as e:
-            problems.extend(e.problems)
+    # together: the same id with other content, or one pair name, in two files is a problem
+    for fc in check_files(files):
+        if not fc.ok:
+            problems.extend(fc.problems)
             continue
+        f, items = fc.path, fc.items
+        out.print(escape(f"{f}: {len(items)} items OK"), highlight=False, soft_wrap=True)
         if loaded:
             uncovered: dict[tuple[str, str], int] = {}
             for it in items:

@@ -10,9 +10,11 @@ import typer
 from rich.markup import escape
 
 from judge.errors import JudgeError
+from judge.interrupts import Interruption, interrupt_on_signals
 
-# isort: off  (the order of these imports is the order of the commands in `judge --help`)
-from . import datasets, project, reports, rubrics, run, servers  # noqa: F401  (they register the commands)
+# The order of these imports is the order of the commands in `judge --help`.
+# isort: off
+from . import run, servers, reports, project, rubrics, datasets  # noqa: F401  (they register the commands)
 
 # isort: on
 from .app import app, err
@@ -20,7 +22,7 @@ from .app import app, err
 
 def _render_error(e: JudgeError) -> None:
     # Messages quote file names, ids and values from user files: never rich markup.
-    from judge.config import redact
+    from judge.secrets import redact
 
     err.print("[bold red]Error:[/]", escape(redact(e.message)), highlight=False, soft_wrap=True)
     for h in e.hints:
@@ -90,6 +92,13 @@ def _command_path(args: list[str]) -> str:
 
 def main() -> None:
     """Entry point: the one place where errors become messages and exit codes."""
+    # SIGTERM and SIGHUP stop a command as Ctrl-C does (finished work stored, run `interrupted`);
+    # the exit code names the signal: 143 for SIGTERM, 129 for SIGHUP, 130 for Ctrl-C.
+    with interrupt_on_signals() as caught:
+        _main(caught)
+
+
+def _main(caught: Interruption) -> None:
     if os.environ.get("JUDGE_DEBUG") == "1":
         app(prog_name="judge")
         return
@@ -106,10 +115,10 @@ def main() -> None:
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted: finished work is stored; run the same command again to resume")
-        sys.exit(130)
+        sys.exit(caught.exit_code)
     except typer.Abort:
         err.print("aborted")
-        sys.exit(130)
+        sys.exit(caught.exit_code)
     except usage_errors as e:  # in non-standalone mode typer re-raises them instead of printing
         _render_usage_error(e)
         sys.exit(2)

@@ -101,7 +101,23 @@ def status(
     cfg = load_config(config)
     if dataset is None:
         require_dataset(cfg)
-    rows = run(cfg, dataset=dataset, samples=samples, models=split_names(models))
+    from judge.errors import StoreError
+    from judge.store.progress import read_progress
+
+    try:
+        rows = run(cfg, dataset=dataset, samples=samples, models=split_names(models))
+    except StoreError:
+        # A running generate or grade holds the file; it writes its progress beside it.
+        live = read_progress(cfg.db_path)
+        if live is None:
+            raise
+        err.print(f"live: {live.line()}", markup=False)
+        cols = ["model", "ok", "errors"]
+        by = sorted(live.by_model.items())
+        render_rows(
+            cols, [(m, c.get("ok", 0), c.get("errors", 0)) for m, c in by], format, out, title="this run so far"
+        )
+        return
     cols = ["model", "done", "failed", "pending", "total", "variant"]
     render_rows(cols, [tuple(r[c] for c in cols) for r in rows], format, out, title="generation status")
     if cfg.judge is not None:

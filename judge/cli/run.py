@@ -67,6 +67,11 @@ def generate(
             on_done=t.on_done,
         )
     err.print(f"generate: {s.ok} answers, {s.errors} errors, {s.skipped} already stored (run {s.run_id})")
+    if s.pending:
+        raise WorkFailedError(
+            f"{s.pending} items were not attempted: {'; '.join(s.unreachable.values())}",
+            hints=["they are pending, not errors: run the same command again once the endpoint is back"],
+        )
     if s.errors:
         raise WorkFailedError(
             f"{s.errors} items failed after retries; they are stored as errors",
@@ -141,6 +146,11 @@ def grade(
         )
     err.print(f"grade: {s.ok} verdicts, {s.errors} errors, {s.checks} check verdicts written (run {s.run_id})")
     print_gaps(s.gaps)
+    if s.pending:
+        raise WorkFailedError(
+            f"{s.pending} verdicts were not attempted: {'; '.join(s.unreachable.values())}",
+            hints=["they are pending, not errors: run the same command again once the endpoint is back"],
+        )
     if s.errors:
         raise WorkFailedError(
             f"{s.errors} verdicts failed after retries; they are stored as errors (no score)",

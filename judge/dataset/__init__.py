@@ -5,22 +5,27 @@ from .items import (
     DIFFICULTIES,
     LANGS,
     AnswerSpec,
+    FileCheck,
     Item,
     LoadedItem,
+    check_files,
     dataset_stats,
     load_items,
     load_located,
 )
-from .jsonl import MAX_LINE_BYTES, read_objects
+from .jsonl import MAX_DEPTH, MAX_LINE_BYTES, read_objects
 
 __all__ = [
     "CATEGORIES",
     "DIFFICULTIES",
     "LANGS",
+    "MAX_DEPTH",
     "MAX_LINE_BYTES",
     "AnswerSpec",
+    "FileCheck",
     "Item",
     "LoadedItem",
+    "check_files",
     "dataset_stats",
     "load_items",
     "load_located",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from judge.errors import DatasetError, problem
 
@@ -88,6 +91,14 @@ class Item(BaseModel):
     source: str | None = None
     """Where the item came from (for imported sets)."""
 
+    @field_validator("prompt", "category")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        # A prompt of spaces would be sent to every model and graded as if it asked something.
+        if not v.strip():
+            raise PydanticCustomError("blank_string", "must contain text, not only whitespace")
+        return v
+
 
 class LoadedItem(BaseModel):
     """An item and where it was read from (for error messages downstream)."""
@@ -128,29 +139,97 @@ def load_located(path: str | Path) -> list[LoadedItem]:
         items.append(LoadedItem(item=item, file=str(path), line=lineno))
     if not items and not problems:
         problems.append(problem(path, None, None, "dataset is empty"))
-    problems.extend(_check_pairs(path, items))
+    problems.extend(problem(path, li.line, field, msg) for li, field, msg in _check_pairs(items))
     if problems:
         raise DatasetError(problems)
     return items
 
 
-def _check_pairs(path: Path, items: list[LoadedItem]) -> list[str]:
-    """A pair holds at most one item per language, and its items share a category."""
+def _check_pairs(items: list[LoadedItem], *, across_files: bool = False) -> list[tuple[LoadedItem, str, str]]:
+    """A pair holds at most one item per language, and its items share a category.
+
+    Returns (item to blame, field, message). `across_files`: only pairs whose items come from
+    several files are checked (each file's own pairs were checked when it was loaded), and each
+    message names the other file.
+    """
     groups: dict[str, list[LoadedItem]] = {}
     for li in items:
         if li.item.pair:
             groups.setdefault(li.item.pair, []).append(li)
     out = []
     for pair, members in groups.items():
+        if across_files and len({m.file for m in members}) < 2:
+            continue
         langs = Counter(m.item.lang for m in members)
         for lang, n in langs.items():
             if n > 1:
-                dup = [m for m in members if m.item.lang == lang][1]
-                out.append(problem(path, dup.line, "pair", f"pair {pair!r} has {n} items in {lang!r}"))
+                first, dup = [m for m in members if m.item.lang == lang][:2]
+                out.append((dup, "pair", f"pair {pair!r} has {n} items in {lang!r}" + _elsewhere(first, dup)))
         cats = {m.item.category for m in members}
         if len(cats) > 1:
-            out.append(problem(path, members[-1].line, "category", f"pair {pair!r} mixes categories {sorted(cats)}"))
+            last = members[-1]
+            other = next(m for m in members if m.item.category != last.item.category)
+            out.append((last, "category", f"pair {pair!r} mixes categories {sorted(cats)}" + _elsewhere(other, last)))
     return out
+
+
+def _elsewhere(other: LoadedItem, this: LoadedItem) -> str:
+    return f" (also {other.file}:{other.line})" if other.file != this.file else ""
+
+
+@dataclass
+class FileCheck:
+    """One file of `check_files`: its items when it loaded, and its problems (own and across files)."""
+
+    path: Path
+    items: list[Item] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_files(paths: Iterable[str | Path]) -> list[FileCheck]:
+    """Validate several datasets as one set, for `judge dataset check a.jsonl b.jsonl`.
+
+    Why across files: items are keyed by id in the store and grouped by pair in reports, so one id
+    naming two different tasks in two files, or one pair name used by two files for different
+    tasks, would merge them. A file that repeats another's item unchanged (a subset, a copy) is fine.
+    Cross-file problems are reported on the later file.
+    """
+    checks: list[FileCheck] = []
+    by_id: dict[str, LoadedItem] = {}
+    union: list[LoadedItem] = []
+    for p in paths:
+        fc = FileCheck(Path(p))
+        checks.append(fc)
+        try:
+            loaded = load_located(fc.path)
+        except DatasetError as e:
+            fc.problems.extend(e.problems)
+            continue
+        fc.items = [li.item for li in loaded]
+        for li in loaded:
+            first = by_id.get(li.item.id)
+            if first is None:
+                by_id[li.item.id] = li
+                union.append(li)
+            elif first.item != li.item:
+                fc.problems.append(
+                    problem(
+                        fc.path,
+                        li.line,
+                        "id",
+                        f"id {li.item.id!r} is also in {first.file}:{first.line} with different content",
+                    )
+                )
+    owner: dict[str, FileCheck] = {}
+    for fc in checks:
+        owner.setdefault(str(fc.path), fc)  # a file named twice: its items count once, as the first
+    for li, fld, msg in _check_pairs(union, across_files=True):
+        owner[li.file].problems.append(problem(li.file, li.line, fld, msg))
+    return checks
 
 
 def dataset_stats(items: list[Item]) -> dict[str, Any]:

@@ -2,36 +2,28 @@
 
 Reads a pipeline of named steps (as instructor's patch does): plan the missing verdicts from the
 store, render the prompt (prompts.py), build the response model (rubric.py), call the judge through
-instructor with the one retry policy (client.py), record criterion rows (store.py). A verdict that
+instructor with the one retry policy (call.py), record criterion rows (store.py). A verdict that
 still fails is stored as error rows with NULL scores: never a default score.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from json import JSONDecodeError
 from typing import Any
 
-import instructor
-from instructor.core.exceptions import (
-    IncompleteOutputException,
-    InstructorRetryException,
-)
-from pydantic import ValidationError
-
-from judge.config import Config, ModelConfig
+from judge.config import Config
 from judge.errors import ConfigError
 from judge.grade.logprobs import ExpectedScore, dist_json, expected_scores
-from judge.model import Endpoint, describe_error, retry_policy
-from judge.prompts import prompts_version, render_pairwise, render_single
+from judge.model import CircuitOpen, describe_error, storable, storable_row
+from judge.prompts import check_templates, prompts_version, render_pairwise, render_single
 from judge.rubric import max_tokens_for, pairwise_verdict_model, single_verdict_model
 from judge.store import BatchWriter, Store, now
+from judge.store.progress import track
 
+from .call import JudgeClient, failure
 from .plan import (
     Gap,
     PairJob,
@@ -47,17 +39,7 @@ from .plan import (
     stored_answers,
 )
 
-# instructor logs every failed attempt at ERROR level; we record failures as rows instead, and its
-# messages would interleave with the progress bar.
-logging.getLogger("instructor").setLevel(logging.CRITICAL)
-_MODES = {
-    "json_schema": instructor.Mode.JSON_SCHEMA,
-    "tools": instructor.Mode.TOOLS,
-    "json": instructor.Mode.JSON,
-    "md_json": instructor.Mode.MD_JSON,
-}
-# Schema errors are re-asked at once; transport errors back off (client.retry_policy decides).
-PARSE_ERRORS = (ValidationError, JSONDecodeError, IncompleteOutputException)
+__all__ = ["GradeSummary", "JudgeClient", "failure", "grade", "grade_checks"]
 
 
 @dataclass
@@ -67,81 +49,50 @@ class GradeSummary:
     skipped: int = 0
     ok: int = 0
     errors: int = 0
+    pending: int = 0
+    """Verdicts not stored because the judge's endpoint was unreachable (breaker open)."""
     checks: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
     gaps: list[Gap] = field(default_factory=list)
     """Prompts whose answers no configured rubric grades (never silently left out)."""
+    unreachable: dict[str, str] = field(default_factory=dict)
+    """Judge name -> why its endpoint was given up (see `pending`)."""
+
+    @property
+    def status(self) -> str:
+        """The run's final status when nothing stopped it early."""
+        if self.pending:
+            return "incomplete"
+        return "done_with_errors" if self.errors else "done"
 
 
-def _usage(completion: Any) -> tuple[int | None, int | None]:
-    u = getattr(completion, "usage", None)
-    return (getattr(u, "prompt_tokens", None), getattr(u, "completion_tokens", None)) if u else (None, None)
+_VERDICT_MODELS: dict[tuple[str, str, str, int], type] = {}
 
 
-def _raw_text(completion: Any) -> str | None:
-    try:
-        return (completion.choices[0].message.content or "")[:4000]
-    except (AttributeError, IndexError):
+def _verdict_model(kind: str, r: Any, cap: int) -> type:
+    """The response model for a rubric, built once per (rubric version, cap): building a pydantic
+    model costs milliseconds, and the judge client keeps per-model work keyed on the class."""
+    key = (kind, r.name, r.version, cap)
+    model = _VERDICT_MODELS.get(key)
+    if model is None:
+        build = single_verdict_model if kind == "single" else pairwise_verdict_model
+        model = _VERDICT_MODELS[key] = build(r, cap)
+    return model
+
+
+def _storable(text: str | None, criterion: str, notes: list[str]) -> str | None:
+    """A rationale as stored: the judge's JSON may carry a \\u0000 (or worse) that parsing decoded."""
+    if text is None:
         return None
+    fixed = storable(text)
+    if fixed is not text:
+        notes.append(f"{criterion}.rationale: lone surrogates replaced by U+FFFD, NUL characters removed")
+    return fixed
 
 
-# -- the call -----------------------------------------------------------------------------------
-
-
-class JudgeClient:
-    """The judge endpoint wrapped by instructor once per replica."""
-
-    def __init__(self, cfg: ModelConfig, *, concurrency: int | None, logprobs: bool) -> None:
-        self.cfg = cfg
-        self.endpoint = Endpoint(cfg, concurrency=concurrency)
-        mode = _MODES[cfg.instructor_mode]
-        self.wrapped = {id(c): instructor.from_openai(c, mode=mode) for c in self.endpoint.clients}
-        self.logprobs = logprobs
-        self.prompts_version: str | None = None
-
-    async def call(self, messages: list[dict[str, str]], model: type, max_tokens: int) -> tuple[Any, Any, int, float]:
-        """(verdict, completion, attempts, latency_ms); raises InstructorRetryException or an API error."""
-        params = self.cfg.params.request_kwargs()
-        params.setdefault("temperature", 0.0)
-        params["max_tokens"] = max(params.get("max_tokens", 0), max_tokens)
-        params.pop("max_completion_tokens", None)
-        if self.logprobs:
-            params.update(logprobs=True, top_logprobs=max(params.get("top_logprobs") or 0, 5))
-        if self.cfg.extra_body:
-            params["extra_body"] = self.cfg.extra_body
-        policy = retry_policy(self.cfg.max_attempts, also=PARSE_ERRORS)
-        try:
-            async with self.endpoint.slot() as client:
-                t0 = time.perf_counter()
-                verdict: Any
-                verdict, completion = await self.wrapped[id(client)].chat.completions.create_with_completion(
-                    model=self.cfg.model,
-                    messages=messages,  # type: ignore[arg-type]  # plain role/content dicts
-                    response_model=model,
-                    max_retries=policy,
-                    **params,
-                )
-                latency = (time.perf_counter() - t0) * 1000
-        except Exception as e:
-            e.judge_attempts = policy.statistics.get("attempt_number", 1)  # type: ignore[attr-defined]
-            raise
-        return verdict, completion, policy.statistics.get("attempt_number", 1), latency
-
-
-def _failure(e: BaseException) -> tuple[str, int, str | None]:
-    """Error text, attempts and the last raw output of a verdict that could not be obtained."""
-    attempts = getattr(e, "judge_attempts", 1)
-    if isinstance(e, IncompleteOutputException):
-        return "judge output truncated (max_tokens reached)", attempts, _raw_text(getattr(e, "last_completion", None))
-    if isinstance(e, InstructorRetryException):
-        cause = e.__cause__ or (e.failed_attempts[-1].exception if e.failed_attempts else None)
-        what = describe_error(cause) if cause else str(e)
-        if isinstance(cause, IncompleteOutputException):
-            what = "judge output truncated (max_tokens reached)"
-        elif isinstance(cause, (ValidationError, JSONDecodeError)):
-            what = f"invalid verdict JSON: {str(cause).splitlines()[0][:300]}"
-        return what, max(e.n_attempts, attempts), _raw_text(e.last_completion)
-    return describe_error(e), attempts, None
+def _notes(notes: list[str]) -> str | None:
+    """The `raw` column of a verdict row that succeeded: NULL, or what was repaired in the reply."""
+    return "response notes: " + "; ".join(notes) if notes else None
 
 
 async def _single(
@@ -164,18 +115,24 @@ async def _single(
     }
     messages = render_single(r, a.item, a.answer, reasoning=a.reasoning, rationale_cap=cap, prompts_dir=prompts_dir)
     try:
-        verdict, completion, attempts, latency = await jc.call(
-            messages, single_verdict_model(r, cap), max_tokens_for(r, cap)
-        )
+        reply = await jc.ask(messages, _verdict_model("single", r, cap), max_tokens_for(r, cap))
+    except CircuitOpen:
+        raise  # the judge is down, not this verdict: it stays pending
     except Exception as e:
-        err, attempts, raw = _failure(e)
+        err, attempts, raw = failure(e)
         return [
-            {**base, "criterion": c.id, "weight": c.weight, "error": err, "attempts": attempts, "raw": raw}
+            storable_row(
+                {**base, "criterion": c.id, "weight": c.weight, "error": err, "attempts": attempts, "raw": raw}
+            )
             for c in r.criteria
         ]
-    scores = verdict.by_criterion()
-    exp: dict[str, ExpectedScore] = expected_scores(completion, [c.id for c in r.criteria], r.scale.min, r.scale.max)
-    pt, ct = _usage(completion)
+    scores = reply.verdict.by_criterion()
+    exp: dict[str, ExpectedScore] = expected_scores(
+        reply.completion, [c.id for c in r.criteria], r.scale.min, r.scale.max
+    )
+    pt, ct = reply.prompt_tokens, reply.completion_tokens
+    notes = list(reply.notes)
+    why = {c.id: _storable(scores[c.id].rationale, c.id, notes) for c in r.criteria}
     rows = []
     for c in r.criteria:
         s = scores[c.id]
@@ -186,17 +143,18 @@ async def _single(
                 "criterion": c.id,
                 "weight": c.weight,
                 "score": float(s.score),
-                "rationale": s.rationale,
+                "rationale": why[c.id],
                 "expected_score": es.expected if es else None,
                 "score_dist_json": dist_json(es),
                 "logprob_coverage": es.coverage if es else None,
-                "attempts": attempts,
+                "attempts": reply.attempts,
                 "prompt_tokens": pt,
                 "completion_tokens": ct,
-                "latency_ms": latency,
+                "latency_ms": reply.latency_ms,
+                "raw": _notes(notes),
             }
         )
-    return rows
+    return [storable_row(row) for row in rows]
 
 
 async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None, run_id: str) -> list[dict[str, Any]]:
@@ -227,25 +185,33 @@ async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None
         prompts_dir=prompts_dir,
     )
     try:
-        verdict, completion, attempts, latency = await jc.call(
-            messages, pairwise_verdict_model(r, cap), max_tokens_for(r, cap)
-        )
+        reply = await jc.ask(messages, _verdict_model("pair", r, cap), max_tokens_for(r, cap))
+    except CircuitOpen:
+        raise
     except Exception as e:
-        err, attempts, raw = _failure(e)
-        return [{**base, "criterion": c.id, "error": err, "attempts": attempts, "raw": raw} for c in r.criteria]
-    prefs = verdict.by_criterion()
-    pt, ct = _usage(completion)
+        err, attempts, raw = failure(e)
+        return [
+            storable_row({**base, "criterion": c.id, "error": err, "attempts": attempts, "raw": raw})
+            for c in r.criteria
+        ]
+    prefs = reply.verdict.by_criterion()
+    pt, ct = reply.prompt_tokens, reply.completion_tokens
+    notes = list(reply.notes)
+    why = {c.id: _storable(prefs[c.id].rationale, c.id, notes) for c in r.criteria}
     return [
-        {
-            **base,
-            "criterion": c.id,
-            "winner": prefs[c.id].winner,
-            "rationale": prefs[c.id].rationale,
-            "attempts": attempts,
-            "prompt_tokens": pt,
-            "completion_tokens": ct,
-            "latency_ms": latency,
-        }
+        storable_row(
+            {
+                **base,
+                "criterion": c.id,
+                "winner": prefs[c.id].winner,
+                "rationale": why[c.id],
+                "attempts": reply.attempts,
+                "prompt_tokens": pt,
+                "completion_tokens": ct,
+                "latency_ms": reply.latency_ms,
+                "raw": _notes(notes),
+            }
+        )
         for c in r.criteria
     ]
 
@@ -284,6 +250,7 @@ def grade(
     judge_model = cfg.judge_model()
     rubric_list = load_rubrics(cfg, rubrics)
     prompts_dir = str(cfg.resolve(jcfg.prompts_dir)) if jcfg.prompts_dir else None
+    check_templates(prompts_dir, rubric_list)  # a broken template is found before a run is recorded
     pv = prompts_version(prompts_dir)
     cap = jcfg.rationale_max_chars
     judge_model.api_key()
@@ -333,14 +300,30 @@ def grade(
                 "prompts": pv,
             },
         )
-        jc = JudgeClient(judge_model, concurrency=concurrency or jcfg.concurrency, logprobs=jcfg.logprobs)
-        jc.prompts_version = pv
-        status = "interrupted"
+        progress, on_done = track(cfg.db_path, run_id, "grade", summary.planned, summary, on_done)
+        status, failed = "running", None
         try:
+            jc = JudgeClient(judge_model, concurrency=concurrency or jcfg.concurrency, logprobs=jcfg.logprobs)
+            jc.prompts_version = pv
             asyncio.run(_run(jc, singles, pairs, cap, prompts_dir, run_id, store, summary, regrade, on_done))
-            status = "done" if summary.errors == 0 else "done_with_errors"
+            status = summary.status
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        except BaseException as e:
+            status, failed = "failed", describe_error(e)
+            raise
         finally:
-            store.finish_run(run_id, status, {"ok": summary.ok, "errors": summary.errors, "checks": summary.checks})
+            counts: dict[str, Any] = {
+                "ok": summary.ok,
+                "errors": summary.errors,
+                "pending": summary.pending,
+                "checks": summary.checks,
+            }
+            if failed:
+                counts["failure"] = failed
+            store.finish_run(run_id, status, counts)
+            progress.close()
     finally:
         store.close()
     return summary
@@ -409,10 +392,16 @@ async def _run(
     async def worker() -> None:
         while queue:
             kind, job = queue.pop()
-            if kind == "single":
-                rows = await _single(jc, job, cap, prompts_dir, run_id)
-            else:
-                rows = await _pair(jc, job, cap, prompts_dir, run_id)
+            try:
+                if kind == "single":
+                    rows = await _single(jc, job, cap, prompts_dir, run_id)
+                else:
+                    rows = await _pair(jc, job, cap, prompts_dir, run_id)
+            except CircuitOpen as e:
+                # The judge is down: store nothing for this verdict, so the next run grades it.
+                summary.pending += 1
+                summary.unreachable.setdefault(jc.cfg.name, str(e))
+                continue
             writer.add((kind, rows))
             ok = rows[0].get("error") is None
             summary.ok += ok

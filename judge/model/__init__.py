@@ -1,29 +1,47 @@
-"""OpenAI-compatible model access: replicas and concurrency, the one retry policy, reasoning capture."""
+"""OpenAI-compatible model access: replicas and concurrency, the one retry policy, reasoning capture,
+and the guards against hostile servers (validation at the boundary, deadline, size cap, breaker)."""
 
-from .client import CallFailed, Completion, Endpoint, build_request, capture, chat
-from .reasoning import estimate_tokens, split_reasoning, split_think, strip_think
+from .breaker import Breaker
+from .client import GUARDS, CallFailed, Endpoint, Guards, build_request, chat
+from .completion import Completion, parse_completion, unfence
+from .reasoning import estimate_tokens, join_reasoning, split_reasoning, split_think, strip_think
 from .retry import (
     Backoff,
+    BadResponse,
+    CircuitOpen,
+    DeadlineExceeded,
     describe_error,
     is_retryable,
     retry_after_seconds,
     retry_policy,
 )
+from .storable import storable, storable_row, token_count
 
 __all__ = [
+    "GUARDS",
     "Backoff",
+    "BadResponse",
+    "Breaker",
     "CallFailed",
+    "CircuitOpen",
     "Completion",
+    "DeadlineExceeded",
     "Endpoint",
+    "Guards",
     "build_request",
-    "capture",
     "chat",
     "describe_error",
     "estimate_tokens",
     "is_retryable",
+    "join_reasoning",
+    "parse_completion",
     "retry_after_seconds",
     "retry_policy",
     "split_reasoning",
     "split_think",
+    "storable",
+    "storable_row",
     "strip_think",
+    "token_count",
+    "unfence",
 ]

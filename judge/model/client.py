@@ -1,7 +1,10 @@
-"""OpenAI-compatible async client: replicas, per-endpoint concurrency, the one retry policy, capture.
+"""OpenAI-compatible async client: replicas, per-endpoint concurrency, the one retry policy, guards.
 
 One retry loop per call: the SDK is built with max_retries=0, and `retry_policy()` is the only
-place that builds tenacity objects (grade.py hands a fresh one to instructor per call).
+place that builds tenacity objects (the judge hands a fresh one to instructor per call). Each
+attempt passes its replica's circuit breaker, runs under a total deadline (`ModelConfig.timeout`:
+connect, headers and the whole body), reads at most `Guards.max_response_bytes`, and is validated
+into a `Completion` (completion.py) before anything else sees it.
 """
 
 from __future__ import annotations
@@ -10,109 +13,149 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import openai
 from openai import AsyncOpenAI
 
 from judge.config import ModelConfig
 
-from .reasoning import estimate_tokens, split_reasoning
-from .retry import HTTP_ERRORS, EmptyResponseError, describe_error, retry_policy
+from .breaker import Breaker
+from .completion import Completion, parse_completion
+from .retry import HTTP_ERRORS, BadResponse, CircuitOpen, DeadlineExceeded, describe_error, retry_policy
+from .transport import MAX_RESPONSE_BYTES, http_client
 
 # What a call may raise once its retries are spent: recorded as an error row, never a crash.
-CALL_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, openai.OpenAIError, *HTTP_ERRORS, EmptyResponseError)
-
-
-def _http_client(timeout: float, max_connections: int) -> Any:
-    """The HTTP client under one replica's AsyncOpenAI.
-
-    Under openai >= 3 this is the SDK's own httpx2 client: handing it a legacy `httpx.AsyncClient`
-    costs about 1 ms more CPU per call (measured in bench/harness_overhead.py), which caps a fast
-    server's throughput. Redirects are not followed, as with the plain httpx client before.
-    """
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    factory = getattr(openai, "DefaultAsyncHttpx2Client", None)
-    if factory is None:
-        return httpx.AsyncClient(timeout=timeout, limits=limits)
-    return factory(timeout=timeout, limits=limits, follow_redirects=False)
-
-
-class Endpoint:
-    """A model's replicas, each with its own client and concurrency limit; least-busy first."""
-
-    def __init__(self, cfg: ModelConfig, *, concurrency: int | None = None) -> None:
-        self.cfg = cfg
-        self.limit = concurrency or cfg.concurrency
-        key = cfg.api_key()
-        self.clients = [
-            AsyncOpenAI(
-                base_url=url,
-                api_key=key,
-                max_retries=0,
-                timeout=cfg.timeout,
-                http_client=_http_client(cfg.timeout, self.limit + 4),
-            )
-            for url in cfg.urls
-        ]
-        self.sems = [asyncio.Semaphore(self.limit) for _ in self.clients]
-        self.busy = [0] * len(self.clients)
-
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[AsyncOpenAI]:
-        i = min(range(len(self.clients)), key=lambda k: self.busy[k])
-        self.busy[i] += 1
-        try:
-            async with self.sems[i]:
-                yield self.clients[i]
-        finally:
-            self.busy[i] -= 1
-
-    async def aclose(self) -> None:
-        for c in self.clients:
-            await c.close()
+# (CircuitOpen is not among them: work that meets an open breaker is left pending.)
+CALL_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, openai.OpenAIError, *HTTP_ERRORS)
+# Failures that say the server is not there (the breaker counts them): no connection, no answer in
+# time (APITimeoutError is an APIConnectionError), or a gateway saying the server behind it is gone.
+UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (openai.APIConnectionError, *HTTP_ERRORS)
+UNREACHABLE_STATUS = frozenset({502, 504})
 
 
 @dataclass
-class Completion:
-    """What we keep of one chat completion."""
+class Guards:
+    """What one endpoint may cost: response size, and when to stop calling a dead one."""
 
-    answer: str
-    reasoning: str | None
-    finish_reason: str | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    reasoning_tokens: int | None
-    reasoning_tokens_estimated: bool
-    response_model: str | None
-    latency_ms: float
-    attempts: int = 1
-    raw: Any = field(default=None, repr=False)
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    breaker_threshold: int = 5
+    """Consecutive unreachable failures that open a replica's breaker (at least its concurrency,
+    so one wave of timed-out long generations on a busy server does not open it)."""
+    breaker_cooldown: float = 30.0
+    """Seconds an open breaker refuses calls before one probe may go through."""
 
 
-def capture(resp: Any, latency_ms: float) -> Completion:
-    choice = resp.choices[0]
-    answer, reasoning = split_reasoning(choice.message)
-    usage = resp.usage
-    details = getattr(usage, "completion_tokens_details", None) if usage else None
-    rt = getattr(details, "reasoning_tokens", None) if details else None
-    estimated = False
-    if (rt is None or (rt == 0 and reasoning)) and reasoning:
-        rt, estimated = estimate_tokens(reasoning), True
-    return Completion(
-        answer=answer,
-        reasoning=reasoning,
-        finish_reason=choice.finish_reason,
-        prompt_tokens=getattr(usage, "prompt_tokens", None) if usage else None,
-        completion_tokens=getattr(usage, "completion_tokens", None) if usage else None,
-        reasoning_tokens=rt,
-        reasoning_tokens_estimated=estimated,
-        response_model=getattr(resp, "model", None),
-        latency_ms=latency_ms,
-        raw=resp,
-    )
+GUARDS = Guards()
+
+
+class Replica:
+    """One base_url: its client, concurrency limit and circuit breaker."""
+
+    def __init__(self, url: str, client: AsyncOpenAI, limit: int, breaker: Breaker) -> None:
+        self.url, self.client, self.breaker = url, client, breaker
+        self.sem = asyncio.Semaphore(limit)
+        self.busy = 0
+
+    async def send(self, request: dict[str, Any], deadline: float) -> Completion:
+        """One attempt: the request under a total deadline, the body validated (no retry here)."""
+        t0 = time.perf_counter()
+        try:
+            async with asyncio.timeout(deadline):
+                raw = await self.client.chat.completions.with_raw_response.create(**request)
+        except TimeoutError as e:
+            self.breaker.failure("deadline exceeded")
+            raise DeadlineExceeded(
+                f"timeout: no complete response within the {deadline:g} s deadline (connect, headers and body)"
+            ) from e
+        except UNREACHABLE_ERRORS as e:
+            self.breaker.failure(describe_error(e))
+            raise
+        except openai.APIStatusError as e:
+            if e.status_code in UNREACHABLE_STATUS:
+                self.breaker.failure(f"HTTP {e.status_code}")
+            else:
+                self.breaker.success()
+            raise
+        except BadResponse:
+            self.breaker.success()  # it answered, badly: the server is there
+            raise
+        self.breaker.success()
+        latency = (time.perf_counter() - t0) * 1000
+        resp = raw.http_response
+        return parse_completion(resp.content, resp.headers.get("content-type"), latency)
+
+
+class Endpoint:
+    """A model's replicas, each with its own client, concurrency limit and breaker; least-busy first."""
+
+    def __init__(self, cfg: ModelConfig, *, concurrency: int | None = None, guards: Guards | None = None) -> None:
+        self.cfg = cfg
+        self.limit = concurrency or cfg.concurrency
+        g = guards or GUARDS
+        key = cfg.api_key()
+        self.replicas = [
+            Replica(
+                url,
+                AsyncOpenAI(
+                    base_url=url,
+                    api_key=key,
+                    max_retries=0,
+                    timeout=cfg.timeout,
+                    http_client=http_client(cfg.timeout, self.limit + 4, g.max_response_bytes),
+                ),
+                self.limit,
+                Breaker(max(g.breaker_threshold, self.limit), g.breaker_cooldown),
+            )
+            for url in cfg.urls
+        ]
+
+    @property
+    def clients(self) -> list[AsyncOpenAI]:
+        return [r.client for r in self.replicas]
+
+    def _pick(self) -> tuple[Replica, bool]:
+        """The least busy replica with a closed breaker, else one whose cool-down allows a probe."""
+        closed = [r for r in self.replicas if not r.breaker.is_open]
+        if closed:
+            return min(closed, key=lambda r: r.busy), False
+        for r in self.replicas:
+            if r.breaker.allow():
+                return r, True
+        raise CircuitOpen(self.unreachable())
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[Replica]:
+        """A replica to call, within its concurrency limit; CircuitOpen when none may be called."""
+        while True:
+            rep, probe = self._pick()
+            rep.busy += 1
+            try:
+                async with rep.sem:
+                    # Its breaker may have opened while we waited: choose again (another replica,
+                    # a probe, or CircuitOpen) rather than call a server known to be down.
+                    if probe or not rep.breaker.is_open:
+                        yield rep
+                        return
+            finally:
+                rep.busy -= 1
+                if probe:
+                    rep.breaker.release()
+
+    async def attempt(self, request: dict[str, Any]) -> Completion:
+        """One attempt on one replica, guarded; raises what failed (the caller's policy retries)."""
+        async with self.slot() as rep:
+            return await rep.send(request, self.cfg.timeout)
+
+    def unreachable(self) -> str:
+        """Why no replica may be called now (for the run's summary)."""
+        parts = [f"{r.url}: {r.breaker.describe()}" for r in self.replicas if r.breaker.is_open]
+        return f"endpoint {self.cfg.name!r} unreachable ({'; '.join(parts)})"
+
+    async def aclose(self) -> None:
+        for r in self.replicas:
+            await r.client.close()
 
 
 def build_request(cfg: ModelConfig, messages: list[dict[str, Any]], *, seed_offset: int = 0) -> dict[str, Any]:
@@ -127,21 +170,19 @@ def build_request(cfg: ModelConfig, messages: list[dict[str, Any]], *, seed_offs
 
 
 async def chat(endpoint: Endpoint, request: dict[str, Any]) -> Completion:
-    """One chat completion under the retry policy; raises the last error when attempts run out."""
+    """One chat completion under the retry policy.
+
+    Raises CallFailed when the attempts run out (an error row), CircuitOpen when the endpoint is
+    known to be down (the work stays pending).
+    """
     attempts = 0
     try:
         async for attempt in retry_policy(endpoint.cfg.max_attempts):
             with attempt:
                 attempts += 1
-                async with endpoint.slot() as client:
-                    t0 = time.perf_counter()
-                    resp = await client.chat.completions.create(**request)
-                    latency = (time.perf_counter() - t0) * 1000
-                if not getattr(resp, "choices", None):
-                    raise EmptyResponseError("the server returned no choices")
+                comp = await endpoint.attempt(request)
     except CALL_ERRORS as e:
         raise CallFailed(e, attempts) from e
-    comp = capture(resp, latency)
     comp.attempts = attempts
     return comp
 

@@ -50,10 +50,15 @@ def strip_think(text: str) -> str:
 
 def split_reasoning(message: Any) -> tuple[str, str | None]:
     """Answer and reasoning from message.reasoning, message.reasoning_content or inline <think>."""
-    content = message.content or ""
     extra = getattr(message, "model_extra", None) or {}
     reasoning = getattr(message, "reasoning", None) or extra.get("reasoning")
     reasoning = reasoning or getattr(message, "reasoning_content", None) or extra.get("reasoning_content")
+    return join_reasoning(message.content, reasoning)
+
+
+def join_reasoning(content: str | None, reasoning: str | None) -> tuple[str, str | None]:
+    """Answer and reasoning from a message's text and its reasoning field (inline <think> moved)."""
+    content = content or ""
     if _THINK_TAG.search(content):
         content, inline = split_think(content)
         content = content.strip()

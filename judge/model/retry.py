@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import random
 import time
 from dataclasses import dataclass
+from datetime import UTC
 
 import httpx
 import openai
@@ -46,37 +48,78 @@ class Backoff:
 BACKOFF = Backoff()
 
 
+class BadResponse(openai.OpenAIError):
+    """A response we cannot use as it came: malformed, oversized, compressed against our request.
+
+    An `openai.OpenAIError`, so the SDK passes it through unwrapped when the transport raises it
+    under a request (anything else it would report as a connection error). `retryable` says whether
+    another attempt can help: an empty or truncated body can; content of the wrong type cannot.
+    """
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class DeadlineExceeded(TimeoutError):
+    """No complete response within the request's deadline (connect, headers and the whole body)."""
+
+
+class CircuitOpen(Exception):
+    """The endpoint failed too often in a row: no call is made until its cool-down has passed.
+
+    Work that meets it is left pending (not stored), so the next run picks it up.
+    """
+
+
 def is_retryable(exc: BaseException) -> bool:
     """The single answer to "should this call be tried again?"."""
+    if isinstance(exc, BadResponse):
+        return exc.retryable
     if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in RETRY_STATUS or exc.status_code >= 500
-    return isinstance(exc, (*TRANSPORT_ERRORS, asyncio.TimeoutError, EmptyResponseError))
+    return isinstance(exc, (*TRANSPORT_ERRORS, asyncio.TimeoutError))
 
 
 def retry_after_seconds(exc: BaseException | None) -> float | None:
-    """Seconds from a Retry-After (or retry-after-ms) header, if the server sent one."""
+    """Seconds from a Retry-After (or retry-after-ms) header, if the server sent a usable one.
+
+    A value that is neither a number nor an HTTP date (`Retry-After: soon`) is ignored, and the
+    backoff applies: a header is advice, never a reason to fail the call.
+    """
     resp = getattr(exc, "response", None)
     headers = getattr(resp, "headers", None)
     if headers is None:
         return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
+    ms = _number(headers.get("retry-after-ms"))
+    if ms is not None:
+        return ms / 1000
     ra = headers.get("retry-after")
     if not ra:
         return None
+    seconds = _number(ra)
+    if seconds is not None:
+        return seconds
     try:
-        return max(0.0, float(ra))
+        when = email.utils.parsedate_to_datetime(ra)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC, by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _number(text: str | None) -> float | None:
+    """A finite, non-negative number of seconds from a header value, or None."""
+    if not text:
+        return None
+    try:
+        value = float(text)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(ra) if ra else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+        return None
+    return max(0.0, value) if math.isfinite(value) else None
 
 
 class wait_retry_after(wait_base):
@@ -112,6 +155,10 @@ def retry_policy(max_attempts: int, *, also: tuple[type[BaseException], ...] = (
 
 def describe_error(exc: BaseException) -> str:
     """A one-line, key-free description of a failed call for the error column."""
+    if isinstance(exc, BadResponse):
+        return f"bad response: {exc}"[:500]
+    if isinstance(exc, (DeadlineExceeded, CircuitOpen)):
+        return str(exc)[:500]
     if isinstance(exc, openai.APIStatusError):
         body = ""
         try:
@@ -125,7 +172,3 @@ def describe_error(exc: BaseException) -> str:
         cause = exc.__cause__
         return f"connection error: {type(cause).__name__ if cause else ''} {cause or ''}".strip()
     return f"{type(exc).__name__}: {exc}"[:500]
-
-
-class EmptyResponseError(Exception):
-    """A 200 response without choices (seen from overloaded proxies); retried like a 5xx."""

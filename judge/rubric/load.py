@@ -6,6 +6,7 @@ Why: linguists edit rubrics by hand; lines come from ruamel's round-trip nodes.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from judge.dataset import CATEGORIES
 from judge.errors import RubricError, problem
+from judge.files import read_capped
 
 from .model import (
     _DEFER,
@@ -31,6 +34,16 @@ from .model import (
 )
 
 # ---------------------------------------------------------------- loading
+
+MAX_RUBRIC_BYTES = 1_000_000
+"""A rubric is a few kilobytes of text; a bigger file is refused before it is parsed."""
+MAX_DEPTH = 64
+"""Mappings and lists nested deeper than this are refused (a rubric needs about five levels);
+ruamel's scanner slows quadratically with flow nesting and its composer recurses."""
+_MAX_NUMBER_CHARS = 40
+# A plain scalar that YAML would read as a number: a long one is refused before int() sees it
+# (int() raises a bare ValueError at 4,300 digits).
+_NUMBERISH = re.compile(r"[-+]?[0-9.][0-9a-fA-FxXoObB_.:eE+-]*")
 
 
 def _yaml() -> YAML:
@@ -58,17 +71,19 @@ def _plain(node: Any) -> Any:
 
 
 def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise RubricError([problem(path, None, None, "file not found")])
+    data = read_capped(path, RubricError, MAX_RUBRIC_BYTES)  # not a directory, device or FIFO
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise RubricError([problem(path, None, None, f"not UTF-8 ({e.reason} at byte {e.start})")]) from e
     return text
 
 
 def _parse_document(text: str, path: object) -> Any:
+    if len(text) > MAX_RUBRIC_BYTES:  # a stored version or a string: the same cap as a file
+        raise RubricError([problem(path, None, None, f"rubric is {len(text)} characters, over the limit")])
     try:
+        _check_events(text, path)
         return _yaml().load(text)
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -77,6 +92,46 @@ def _parse_document(text: str, path: object) -> Any:
         raise RubricError([problem(path, line, None, f"invalid YAML: {what}")]) from e
     except YAMLError as e:
         raise RubricError([problem(path, None, None, f"invalid YAML: {e}")]) from e
+    except (ValueError, RecursionError) as e:  # the checks above should leave none; never a traceback
+        raise RubricError([problem(path, None, None, f"invalid YAML: {type(e).__name__}: {e}")]) from e
+
+
+def _check_events(text: str, path: object) -> None:
+    """Refuse what would make loading explode, from the parser's events, before anything is built.
+
+    Aliases: an 800-byte "billion laughs" of nested aliases expands to gigabytes when the document
+    is turned into plain values; no rubric needs one. Depth and long numbers: see the constants.
+    The events come lazily, so an over-deep document stops here after its first levels.
+    """
+    depth = 0
+    for ev in _yaml().parse(text):
+        line = ev.start_mark.line + 1 if ev.start_mark is not None else None
+        if isinstance(ev, AliasEvent):
+            raise RubricError(
+                [
+                    problem(
+                        path,
+                        line,
+                        None,
+                        f"YAML aliases (*{ev.anchor}) are not allowed in a rubric; write the value out",
+                    )
+                ]
+            )
+        if isinstance(ev, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise RubricError(
+                    [problem(path, line, None, f"mappings and lists nested deeper than {MAX_DEPTH} levels")]
+                )
+        elif isinstance(ev, CollectionEndEvent):
+            depth -= 1
+        elif (
+            isinstance(ev, ScalarEvent)
+            and ev.style is None
+            and len(ev.value) > _MAX_NUMBER_CHARS
+            and _NUMBERISH.fullmatch(ev.value)
+        ):
+            raise RubricError([problem(path, line, None, f"number of {len(ev.value)} characters is too long")])
 
 
 def _validate(text: str, path: object) -> tuple[Rubric, Any]:

@@ -29,6 +29,12 @@ _STRICT_STR = Annotated[str, Field(strict=True)]
 # Passed as validation context by load_rubric, which runs the cross-field checks itself so it can
 # give each problem its own line.
 _DEFER = "defer_semantic_checks"
+SCALE_BOUND = 1000
+"""Scale min and max lie within ±SCALE_BOUND: scores are stored and compared as small integers."""
+MAX_LEVELS = 100
+"""At most this many score levels: the judge reads an anchor per level, the report a column."""
+MAX_WEIGHT = 1000.0
+"""Weights are relative; a bound keeps weighted sums finite."""
 
 
 class Bilingual(BaseModel):
@@ -63,9 +69,9 @@ class Scale(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min: Annotated[int, Field(strict=True)]
+    min: Annotated[int, Field(strict=True, ge=-SCALE_BOUND, le=SCALE_BOUND)]
     """Lowest score."""
-    max: Annotated[int, Field(strict=True)]
+    max: Annotated[int, Field(strict=True, ge=-SCALE_BOUND, le=SCALE_BOUND)]
     """Highest score."""
 
     def levels(self) -> range:
@@ -97,7 +103,7 @@ class Criterion(BaseModel):
     """What the criterion looks at."""
     anchors: dict[Annotated[int, Field(strict=True)], Bilingual]
     """Score level -> what an answer at that level looks like; must include scale min and max."""
-    weight: Annotated[float, Field(strict=True, gt=0)] = 1.0
+    weight: Annotated[float, Field(strict=True, gt=0, le=MAX_WEIGHT, allow_inf_nan=False)] = 1.0
     """Relative weight when criteria are combined."""
 
 
@@ -162,13 +168,19 @@ def _semantic_issues(data: Any) -> list[tuple[tuple[Any, ...], str]]:
     if not isinstance(data, Mapping):
         return out
     scale = data.get("scale")
-    lo = hi = None
+    lo: Any = None  # the scale's ints once they are known to be usable, else None
+    hi: Any = None
     if isinstance(scale, Mapping):
         lo, hi = scale.get("min"), scale.get("max")
         if not (_is_int(lo) and _is_int(hi)):
             lo = hi = None
-        elif lo >= hi:  # type: ignore[operator]  # both are ints: _is_int checked them
+        elif lo >= hi:
             out.append((("scale",), f"inverted scale: min ({lo}) must be less than max ({hi})"))
+            lo = hi = None
+        elif max(abs(lo), abs(hi)) > SCALE_BOUND:  # reported by the field bounds
+            lo = hi = None
+        elif hi - lo + 1 > MAX_LEVELS:
+            out.append((("scale",), f"scale {lo}..{hi} has {hi - lo + 1} levels, more than {MAX_LEVELS}"))
             lo = hi = None
     criteria = data.get("criteria")
     if not isinstance(criteria, list):

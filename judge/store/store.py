@@ -8,7 +8,9 @@ open).
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,9 +19,11 @@ from typing import Any, ClassVar
 
 import duckdb
 
-from judge.config import redact
 from judge.errors import StoreError
+from judge.secrets import redact
 from judge.store.migrations import MIGRATIONS
+
+from .progress import read_progress
 
 
 def now() -> datetime:
@@ -31,9 +35,14 @@ def _open_error(path: Path, e: Exception) -> StoreError:
     m = re.search(r"PID (\d+)", msg)
     if "lock" in msg.lower():
         who = f" (process {m.group(1)})" if m else ""
+        live = read_progress(path)
         return StoreError(
             f"{path}: the database is in use by another judge process{who}",
-            hints=["wait for it to finish, or stop it; DuckDB allows one writing process per file"],
+            hints=[
+                *([live.line()] if live else []),
+                "DuckDB lets one process hold the file while it writes: try again when that run ends"
+                " (judge status shows its progress meanwhile)",
+            ],
         )
     return StoreError(f"{path}: cannot open the database: {msg}")
 
@@ -257,10 +266,18 @@ class Store:
         return [dict(zip(cols, r)) for r in rows]
 
     # -- runs ---------------------------------------------------------------------------------
+    # A run's status: running, then done | done_with_errors | incomplete (work left pending: an
+    # endpoint was unreachable) | failed (an exception ended it) | interrupted (Ctrl-C, SIGTERM,
+    # SIGHUP) | stale (its process died without a word: found `running` by a later run).
+
     def start_run(self, run_id: str, stage: str, argv: list[str], config: dict[str, Any]) -> None:
+        """Record a new run (with the process that runs it); earlier runs whose process is gone
+        are marked stale first."""
         from judge import __version__
 
+        config = {**config, "process": {"pid": os.getpid(), "host": socket.gethostname()}}
         with self.transaction():
+            self._mark_stale_runs()
             self.con.execute(
                 "INSERT INTO runs (run_id, stage, started_at, argv, config_json, judge_version, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'running')",
@@ -274,7 +291,22 @@ class Store:
                 ],
             )
 
-    def finish_run(self, run_id: str, status: str, counts: dict[str, int]) -> None:
+    def _mark_stale_runs(self) -> None:
+        """Mark `stale` every `running` run that is not this process's own.
+
+        No pid probe is needed: DuckDB lets one process at a time open the file for writing, and
+        we hold it, so a run recorded by any other process (or by an older judge that did not
+        record its process) cannot still be running.
+        """
+        self.con.execute(
+            "UPDATE runs SET status = 'stale', finished_at = ? WHERE status = 'running' AND NOT coalesce("
+            " json_valid(config_json)"
+            " AND json_extract_string(config_json, '$.process.pid') = ?"
+            " AND json_extract_string(config_json, '$.process.host') = ?, false)",
+            [now(), str(os.getpid()), socket.gethostname()],
+        )
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         with self.transaction():
             self.con.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, counts_json = ? WHERE run_id = ?",

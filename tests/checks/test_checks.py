@@ -173,7 +173,10 @@ def test_number_passes(spec: dict, text: str, lang: str) -> None:
         (num(42), "Ответ: 41"),
         (num(1.5), "Ответ: 15"),
         (num(3), "Ответ: -3"),  # the sign matters
-        (num(90), "Answer: 60 (10 + 20 + 30), and certainly not 90"),  # the value the line stands by; the one it rejects is skipped
+        (
+            num(90),
+            "Answer: 60 (10 + 20 + 30), and certainly not 90",
+        ),  # the value the line stands by; the one it rejects is skipped
         (num(90), "Сначала думал 90, но нет: 30 + 30 = 60"),  # no answer line: the concluding value
         (num(3.14, 0.001), "Ответ: 3,15"),
         (num(42), "Ответ: сорок один"),  # numbers in words are read: 41

@@ -3,7 +3,9 @@
 The corpus lives in tests/data/bad/ and `manifest.json` says, per file, which commands to run, the
 substring the message must contain and the line it must point at. Every case runs in its own copy of
 a project folder whose database comes from a good run, and the database bytes are compared before
-and after. The subprocesses run a few at a time (they are mostly interpreter start-up).
+and after. The subprocesses run a few at a time (they are mostly interpreter start-up), each within
+1 GiB of address space and 10 s of CPU: a billion-laughs rubric or a huge scale must be refused,
+not expanded.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 MANIFEST = json.loads((BAD / "manifest.json").read_text(encoding="utf-8"))
 DEAD_URL = "http://127.0.0.1:9/v1"  # nothing listens: a case that sends anything would store error rows
 HUGE_BYTES = 10 * 1024 * 1024 + 17
+MEMORY_LIMIT = 1 << 30
+CPU_SECONDS = 10
+WALL_SECONDS = 60  # wall time also counts waiting for the CPU while other cases run
 
 CASES = [(c, cmd) for c in MANIFEST for cmd in c["commands"]]
 
@@ -47,6 +52,30 @@ class Outcome:
     shown: str  # the file name the message must start with
     db_same: bool
     wal: bool
+
+
+# `python -m judge.cli` with the limits set first: over 1 GiB an allocation fails, over 10 s of CPU
+# the kernel kills it. Set by the child itself rather than in a preexec_fn, which is not safe while
+# the fixture's threads run (a fork can copy a lock another thread holds).
+_LAUNCH = (
+    "import resource, runpy, sys\n"
+    f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
+    f"resource.setrlimit(resource.RLIMIT_CPU, ({CPU_SECONDS}, {CPU_SECONDS}))\n"
+    "sys.argv = ['judge', *sys.argv[1:]]\n"
+    "runpy.run_module('judge.cli', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def run_bounded(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`judge ARGS` within the limits above (TimeoutExpired past WALL_SECONDS)."""
+    return subprocess.run(
+        [sys.executable, "-c", _LAUNCH, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=WALL_SECONDS,
+        env=env,
+    )
 
 
 def _good_project(root: Path) -> Path:
@@ -120,11 +149,14 @@ def _run_case(proj: Path, good_db: bytes, work: Path, case: dict, cmd: str) -> O
     env = {k: v for k, v in os.environ.items() if k != "JUDGE_DEBUG"}
     env["COLUMNS"] = "400"  # one problem per line, whatever the terminal
     env["JUDGE_HOME"] = str(work / "home")
-    r = subprocess.run(
-        [sys.executable, "-m", "judge.cli", *args], cwd=folder, capture_output=True, text=True, timeout=120, env=env
-    )
+    r = run_bounded(args, folder, env)
     out = Outcome(
-        r.returncode, r.stdout, r.stderr, shown, db.read_bytes() == before, (folder / "judge.duckdb.wal").exists()
+        r.returncode,
+        r.stdout,
+        r.stderr,
+        shown,
+        db.read_bytes() == before,
+        (folder / "judge.duckdb.wal").exists(),
     )
     shutil.rmtree(folder, ignore_errors=True)
     return out
@@ -158,6 +190,7 @@ def test_corpus_is_large_and_fully_listed() -> None:
 def test_bad_file_exit_2_located_message_database_untouched(outcomes: dict[str, Outcome], case: dict, cmd: str) -> None:
     o = outcomes[_case_id(case, cmd)]
     err = o.stderr
+    # -24 (SIGXCPU): over the CPU limit; a MemoryError traceback: over the memory limit
     assert o.returncode == 2, f"exit {o.returncode}\nstdout: {o.stdout[-2000:]}\nstderr: {err[-2000:]}"
     assert "Traceback" not in err, err[-3000:]
     assert err.lstrip().startswith("Error:"), err[:500]
@@ -251,3 +284,49 @@ def test_file_names_with_markup_are_printed_verbatim(tmp_path: Path) -> None:
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert "data[v2].jsonl: 2 items OK" in r.stdout
     assert "dup[/b].jsonl:3: id: duplicate id 't1-en'" in r.stderr
+
+
+# ---------------------------------------------------------------- paths that are not small regular files
+
+
+def _odd_paths(tmp_path: Path, suffix: str) -> list[tuple[Path, str]]:
+    """A directory, a FIFO (reading it would wait forever), /dev/zero (it never ends), a sparse 2 GiB file."""
+    folder = tmp_path / f"folder{suffix}"
+    folder.mkdir()
+    fifo = tmp_path / f"fifo{suffix}"
+    os.mkfifo(fifo)
+    big = tmp_path / f"big{suffix}"
+    with big.open("wb") as f:
+        f.truncate(2 * 1024**3)  # no disk used; over the memory limit if it were read whole
+    return [
+        (folder, "is a directory, not a file"),
+        (fifo, "is a pipe (FIFO), not a regular file"),
+        (Path("/dev/zero"), "is a device, not a regular file"),
+        (big, "over the"),
+    ]
+
+
+@pytest.mark.parametrize("command", ["dataset check", "rubric check"])
+def test_checkers_refuse_paths_that_are_not_small_regular_files(tmp_path: Path, command: str) -> None:
+    odd = _odd_paths(tmp_path, ".jsonl" if command == "dataset check" else ".yaml")
+    r = run_bounded([*command.split(), *(str(p) for p, _ in odd)], tmp_path, {**os.environ, "COLUMNS": "400"})
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    for path, message in odd:
+        assert any(ln.startswith(f"{path}:") and message in ln for ln in r.stderr.splitlines()), (path, r.stderr)
+    # a dataset is read line by line (its one line counted, never held); a rubric is refused by size
+    big = "line is 2147483648 bytes, over the 1000000 limit" if command == "dataset check" else "file is 2147483648"
+    assert big in r.stderr
+
+
+def test_config_and_dataset_options_refuse_paths_that_are_not_regular_files(tmp_path: Path) -> None:
+    write_config(tmp_path / "judge.toml", [{"name": "a", "base_url": DEAD_URL, "model": "m"}])
+    env = {**os.environ, "COLUMNS": "400", "JUDGE_HOME": str(tmp_path / "home")}
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "data").mkdir()
+    cases = [("--config", p, m) for p, m in _odd_paths(tmp_path / "cfg", ".toml")]
+    cases += [("--dataset", p, m) for p, m in _odd_paths(tmp_path / "data", ".jsonl")]
+    for option, path, message in cases:
+        r = run_bounded(["generate", "--no-progress", option, str(path)], tmp_path, env)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-3000:]
+        assert f"{path}:" in r.stderr and message in r.stderr, (option, r.stderr)
+    assert not (tmp_path / "judge.duckdb").exists()  # refused before the database was created

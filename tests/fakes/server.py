@@ -39,6 +39,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tests.fakes import hostile
+from tests.fakes.hostile import HOSTILE_KINDS
+
 __all__ = [
     "FAULT_KINDS",
     "FakeServer",
@@ -58,8 +61,9 @@ __all__ = [
     "truncated_json_reply",
 ]
 
-FAULT_KINDS = ("500", "429", "drop", "timeout", "slow", "invalid_json", "truncated_json")
-"""Named fault kinds. Any other 3-digit 4xx/5xx status code ("503", "400", ...) is also accepted."""
+FAULT_KINDS = ("500", "429", "drop", "timeout", "slow", "invalid_json", "truncated_json", *HOSTILE_KINDS)
+"""Named fault kinds (the hostile ones: see tests/fakes/hostile.py). Any other 3-digit 4xx/5xx status
+code ("503", "400", ...) is also accepted."""
 
 ReasoningShape = Literal["reasoning", "reasoning_content", "think_inline"]
 TokenLogprob = tuple[str, float, list[tuple[str, float]]]
@@ -587,7 +591,10 @@ class FaultPlan:
     None), "drop" (close the socket after reading the request, no response), "timeout" (sleep
     ``timeout_sleep_s``, then ``timeout_action``: "close" or "respond"), "slow" (respond after
     ``slow_s``), "invalid_json" (200, content is prose, not JSON), "truncated_json" (200, the reply's
-    JSON cut mid-way, finish_reason "length"). ``latency_s`` is added to every chat request.
+    JSON cut mid-way, finish_reason "length"), and the malformed responses of ``HOSTILE_KINDS``
+    (tests/fakes/hostile.py: empty or HTML 200s, wrong types, unstorable text, bad token counts,
+    a trickled body every ``trickle_s``, ``oversize_bytes`` answers, a gzip bomb of ``bomb_bytes``).
+    ``latency_s`` is added to every chat request.
     """
 
     rates: dict[str, float] = field(default_factory=dict)
@@ -598,6 +605,9 @@ class FaultPlan:
     latency_s: float = 0.0
     fail_first_n: int = 0
     fail_first_kind: str = "500"
+    trickle_s: float = 0.5
+    oversize_bytes: int = 40 * 2**20
+    bomb_bytes: int = 300 * 2**20
     always: list[tuple[Callable[[dict], bool], str]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -767,22 +777,50 @@ class _Conn(asyncio.Protocol):
             self.head = None
             self.srv._dispatch(self, method, target, headers, body, keep)
 
-    def send(self, status: int, body: bytes, extra: bytes = b"", keep: bool = True) -> None:
+    @staticmethod
+    def _head(status: int, length: int, extra: bytes, keep: bool, ctype: bytes) -> bytes:
+        return b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\n%s%s\r\n" % (
+            status,
+            _REASONS.get(status, "Error").encode(),
+            ctype,
+            length,
+            extra,
+            b"" if keep else b"connection: close\r\n",
+        )
+
+    def send(
+        self, status: int, body: bytes, extra: bytes = b"", keep: bool = True, ctype: bytes = b"application/json"
+    ) -> None:
         if self.closed:
             return
-        self.t.write(  # type: ignore[union-attr]
-            b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%s%s\r\n%s"
-            % (
-                status,
-                _REASONS.get(status, "Error").encode(),
-                len(body),
-                extra,
-                b"" if keep else b"connection: close\r\n",
-                body,
-            )
-        )
+        self.t.write(self._head(status, len(body), extra, keep, ctype) + body)  # type: ignore[union-attr]
         if not keep:
             self.close()
+
+    def trickle(self, status: int, body: bytes, extra: bytes, keep: bool, ctype: bytes, every: float) -> None:
+        """Send the head at once, then the body one byte every ``every`` seconds (never too slow to
+        trip a per-read timeout, forever too slow to finish)."""
+        if self.closed:
+            return
+        self.t.write(self._head(status, len(body), extra, keep, ctype))  # type: ignore[union-attr]
+        self.busy = True
+        self.task = self.srv._loop.create_task(self._trickle(body, keep, every))  # type: ignore[union-attr]
+
+    async def _trickle(self, body: bytes, keep: bool, every: float) -> None:
+        try:
+            for i in range(len(body)):
+                if self.closed:
+                    return
+                self.t.write(body[i : i + 1])  # type: ignore[union-attr]
+                await asyncio.sleep(every)
+        except asyncio.CancelledError:
+            return
+        self.task = None
+        self.busy = False
+        if not keep:
+            self.close()
+        elif self.buf:
+            self._drain()
 
     def close(self) -> None:
         if not self.closed:
@@ -1026,6 +1064,10 @@ class FakeServer:
             conn.later(delay + fp.timeout_sleep_s, conn.close)
             return
 
+        if kind in HOSTILE_KINDS:
+            self._hostile(conn, req, headers, kind, attempt, key, delay, keep)
+            return
+
         if kind is None or kind in ("slow", "timeout", "truncated_json", "invalid_json"):
             try:
                 if kind == "invalid_json":
@@ -1070,6 +1112,43 @@ class FakeServer:
         msg = "rate limited (FakeServer fault)" if status == 429 else f"injected {status} (FakeServer fault)"
         self._respond(conn, delay, status, _error_body(status, msg), extra, keep)
 
+    def _hostile(
+        self,
+        conn: _Conn,
+        req: dict,
+        headers: dict[str, str],
+        kind: str,
+        attempt: int,
+        key: str,
+        delay: float,
+        keep: bool,
+    ) -> None:
+        """Send the completion the reply callable gives, spoiled as ``kind`` says (hostile.py)."""
+        try:
+            r = self._as_reply(self.reply(req))
+            completion = self._completion_obj(req, r) if isinstance(r, Reply) else r
+            wire = hostile.build(kind, completion, self.faults)
+        except Exception as e:
+            self.errors.append(e)
+            self._record(req, headers, "reply_error", attempt, key)
+            conn.send(500, _error_body(500, f"FakeServer hostile reply raised {type(e).__name__}: {e}"), keep=keep)
+            return
+        self._record(req, headers, kind, attempt, key)
+        if wire.trickle_s is not None:
+            every = wire.trickle_s
+
+            def go() -> None:
+                conn.trickle(wire.status, wire.body, wire.extra, keep, wire.ctype, every)
+        else:
+
+            def go() -> None:
+                conn.send(wire.status, wire.body, wire.extra, keep, wire.ctype)
+
+        if delay > 0:
+            conn.later(delay, go)
+        else:
+            go()
+
     @staticmethod
     def _respond(conn: _Conn, delay: float, status: int, payload: bytes, extra: bytes, keep: bool) -> None:
         if delay > 0:
@@ -1103,6 +1182,9 @@ class FakeServer:
         )
 
     def _completion(self, req: dict, r: Reply) -> bytes:
+        return _dumps(self._completion_obj(req, r))
+
+    def _completion_obj(self, req: dict, r: Reply) -> dict[str, Any]:
         content = r.content
         msg: dict[str, Any] = {"role": "assistant", "content": content}
         if r.reasoning is not None:
@@ -1144,16 +1226,14 @@ class FakeServer:
         usage: dict[str, Any] = {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}
         if r.reasoning_tokens is not None:
             usage["completion_tokens_details"] = {"reasoning_tokens": r.reasoning_tokens}
-        return _dumps(
-            {
-                "id": f"chatcmpl-fake{n}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": self.model,
-                "choices": [choice],
-                "usage": usage,
-            }
-        )
+        return {
+            "id": f"chatcmpl-fake{n}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": self.model,
+            "choices": [choice],
+            "usage": usage,
+        }
 
 
 # ----------------------------------------------------------------------------------------------
