@@ -85,9 +85,22 @@ def read_progress(db: Path) -> Progress | None:
     """The progress of the run holding `db`, if one is writing it (None if none or unreadable)."""
     try:
         data = json.loads(progress_path(db).read_text(encoding="utf-8"))
-        return Progress(**data)
+        progress = Progress(**data)
     except (OSError, ValueError, TypeError):
         return None
+    if progress.host == socket.gethostname() and not _alive(progress.pid):
+        return None  # left behind by a killed run: nobody is writing
+    return progress
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def track(
