@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -64,9 +65,46 @@ _DELIMITER = re.compile(
 LOOKALIKE = "‹"  # U+2039: reads like "<" to a model, but is not the delimiter
 
 
+# Letters that render like the Latin ones of our tag names: `</аnswer>` with a Cyrillic а reads as
+# `</answer>` to a model. NFKC already folds fullwidth and small forms (＜, ﹤, ａ).
+_CONFUSABLE = str.maketrans(
+    "авсеһіјӏкмнорԛѕтиуԝхүАВСЕНІЈКМНОРЅТХУαεικνορτυχΑΒΕΗΙΚΜΝΟΡΤΥΧ",
+    "abcehijlkmhopqstuywxyABCEHIJKMHOPSTXYaeiknoptuxABEHIKMNOPTYX",
+)
+_ENTITY = re.compile(rf"&(?:lt|#0*60|#x0*3c);(?={_GAP}/?{_GAP}(?:{_BLOCKS}(?![\w-])|[|｜]))", re.IGNORECASE)
+# Turn markers of other chat formats: Llama 2's [INST] and <<SYS>>, and "Human:"/"Assistant:" lines.
+_INST = re.compile(r"\[(?=\s*/?\s*INST\s*\])|<(?=<\s*/?\s*SYS\s*>>)|<(?=\s*/?\s*SYS\s*>>)", re.IGNORECASE)
+_TURN = re.compile(r"(?m)^(\s*(?:Human|Assistant|System|User|Пользователь|Ассистент)\s*):")
+_TURN_COLON = "\ua789"  # MODIFIER LETTER COLON: reads as ":" but is not the turn marker
+
+
+def _skeleton(text: str) -> str:
+    """`text` with each character replaced by the one it looks like (same length, same positions)."""
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch)
+        out.append(folded if len(folded) == 1 else ch)
+    return "".join(out).translate(_CONFUSABLE)
+
+
 def neutralize(text: str) -> str:
-    """Replace the `<` of anything shaped like one of our block tags (or a chat control token)."""
-    return _DELIMITER.sub(LOOKALIKE, text)
+    """Replace the `<` of anything shaped like one of our block tags (or a chat control token).
+
+    Shaped like, not spelled like: look-alike letters (Cyrillic, Greek, fullwidth), invisible
+    characters inside the tag, HTML entities for `<`, and other chat formats' turn markers count.
+    """
+    if not text.isascii():
+        skeleton = _skeleton(text)
+        starts = [m.start() for m in _DELIMITER.finditer(skeleton)]
+        if starts:
+            chars = list(text)
+            for i in starts:
+                chars[i] = LOOKALIKE
+            text = "".join(chars)
+    text = _DELIMITER.sub(LOOKALIKE, text)
+    text = _ENTITY.sub(LOOKALIKE, text)
+    text = _INST.sub(lambda m: "［" if m.group() == "[" else LOOKALIKE, text)
+    return _TURN.sub(rf"\1{_TURN_COLON}", text)
 
 
 @lru_cache(maxsize=16)
