@@ -61,6 +61,9 @@ class GenerateSummary:
     unreachable: dict[str, str] = field(default_factory=dict)
     """Model name -> why its endpoint was given up (see `pending`)."""
 
+    earlier_errors: int = 0
+    """Items stored as errors by an earlier run and not retried (`--retry-errors` retries them)."""
+
     @property
     def status(self) -> str:
         """The run's final status when nothing stopped it early."""
@@ -263,6 +266,7 @@ def generate(
         done = store.generation_status([w.gen_id for w in work])
         todo = [w for w in work if w.gen_id not in done or (retry_errors and done[w.gen_id] == "error")]
         summary.planned, summary.skipped = len(todo), len(work) - len(todo)
+        summary.earlier_errors = 0 if retry_errors else sum(1 for w in work if done.get(w.gen_id) == "error")
         if not todo:
             store.upsert_prompts(prompts)
             if on_plan:

@@ -72,6 +72,11 @@ def generate(
             f"{s.pending} items were not attempted: {'; '.join(s.unreachable.values())}",
             hints=["they are pending, not errors: run the same command again once the endpoint is back"],
         )
+    if s.earlier_errors and not s.errors:
+        raise WorkFailedError(
+            f"{s.earlier_errors} items are stored as errors from an earlier run",
+            hints=["call them again with: judge generate --retry-errors"],
+        )
     if s.errors:
         raise WorkFailedError(
             f"{s.errors} items failed after retries; they are stored as errors",

@@ -1,0 +1,34 @@
+"""A rerun that leaves earlier error rows alone says so and exits 1, instead of a silent 0."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fakes.server import FakeServer, FaultPlan
+from tests.helpers import make_items, write_config, write_jsonl
+
+
+def _judge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "judge.cli", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_errors_left_from_an_earlier_run_are_reported(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "data.jsonl", make_items(2))
+    with FakeServer(faults=FaultPlan(fail_first_n=1, fail_first_kind="500")) as srv:
+        write_config(
+            tmp_path / "judge.toml",
+            [{"name": "a", "base_url": srv.base_url, "model": "m", "max_attempts": 1, "concurrency": 1}],
+        )
+        first = _judge("generate", "--no-progress", cwd=tmp_path)
+        assert first.returncode == 1 and "4 items failed after retries" in first.stderr
+        again = _judge("generate", "--no-progress", cwd=tmp_path)
+        assert again.returncode == 1, again.stderr
+        assert "4 items are stored as errors from an earlier run" in again.stderr
+        assert "judge generate --retry-errors" in again.stderr
+        retried = _judge("generate", "--no-progress", "--retry-errors", cwd=tmp_path)
+        assert retried.returncode == 0, retried.stderr
+        assert "4 answers, 0 errors" in retried.stderr
