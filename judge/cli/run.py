@@ -156,6 +156,11 @@ def grade(
             f"{s.pending} verdicts were not attempted: {'; '.join(s.unreachable.values())}",
             hints=["they are pending, not errors: run the same command again once the endpoint is back"],
         )
+    if s.earlier_errors and not s.errors:
+        raise WorkFailedError(
+            f"{s.earlier_errors} verdicts are stored as errors from an earlier run (no score)",
+            hints=["grade them again with: judge grade --retry-errors"],
+        )
     if s.errors:
         raise WorkFailedError(
             f"{s.errors} verdicts failed after retries; they are stored as errors (no score)",

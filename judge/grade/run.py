@@ -57,6 +57,8 @@ class GradeSummary:
     """Prompts whose answers no configured rubric grades (never silently left out)."""
     unreachable: dict[str, str] = field(default_factory=dict)
     """Judge name -> why its endpoint was given up (see `pending`)."""
+    earlier_errors: int = 0
+    """Verdicts stored as errors by an earlier run and not retried (`--retry-errors` retries them)."""
 
     @property
     def status(self) -> str:
@@ -275,6 +277,9 @@ def grade(
 
         def wanted(st: str | None) -> bool:
             return st is None or regrade or (retry_errors and st == "error")
+
+        if not (regrade or retry_errors):
+            summary.earlier_errors = sum(1 for st in (*done_v.values(), *done_c.values()) if st == "error")
 
         # Jobs sharing a system prompt (rubric, language, mode) run back to back, so a server's
         # prefix cache reuses the rubric's KV instead of re-reading thousands of tokens per call.
