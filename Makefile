@@ -32,7 +32,7 @@ lint: setup
 # The test command of the README and of CI: lint, then the whole suite with real llama.cpp and vLLM
 # servers (--live). A run that collects no test fails (pytest's exit code 5 is not success).
 test: setup vllm-env lint
-	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --live
+	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --live --slow
 
 # The offline part alone: no server started, nothing installed (plain pytest does the same).
 test-fast: setup

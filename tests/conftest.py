@@ -1,8 +1,9 @@
 """Shared fixtures: an isolated JUDGE_HOME, instant retries, real servers only when asked (--live).
 
 Plain `pytest` is offline and fast: tests marked `llamacpp` or `vllm` start real model servers and
-run only with `--live` (as `make test` and CI do). Under CI (`CI=true`) a live test that would skip
-for a missing engine fails instead: a silent skip there would hide a broken set-up.
+run only with `--live`, and tests marked `slow` (the subprocess-heavy corpora) only with `--slow`;
+`make test` and CI pass both. Under CI (`CI=true`) a live test that would skip for a missing engine
+fails instead: a silent skip there would hide a broken set-up.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ LIVE_MARKERS = ("llamacpp", "vllm")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--live", action="store_true", help="also run the tests that start real llama.cpp / vLLM servers")
+    parser.addoption("--slow", action="store_true", help="also run the slow subprocess-heavy tests (make test does)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--live"):
-        return
-    skip = pytest.mark.skip(reason="starts a real model server: run with --live (make test does)")
+    live, slow = config.getoption("--live"), config.getoption("--slow")
+    skip_live = pytest.mark.skip(reason="starts a real model server: run with --live (make test does)")
+    skip_slow = pytest.mark.skip(reason="slow: run with --slow (make test does)")
     for item in items:
-        if any(m in item.keywords for m in LIVE_MARKERS):
-            item.add_marker(skip)
+        if not live and any(m in item.keywords for m in LIVE_MARKERS):
+            item.add_marker(skip_live)
+        elif not slow and "slow" in item.keywords and not any(m in item.keywords for m in LIVE_MARKERS):
+            item.add_marker(skip_slow)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -25,6 +25,9 @@ import pytest
 from tests.fakes.server import FakeServer, FaultPlan
 from tests.helpers import ROOT, make_items, write_config, write_jsonl
 
+# Slow (every command run in subprocesses against fake servers): runs in `make test` and with `pytest --slow`, not in plain pytest.
+pytestmark = pytest.mark.slow
+
 KEY_ENV = "JUDGE_SECRETS_TEST_KEY"
 KEY = "sk-judgetest-9f3Kq2ZxR7vW-DO-NOT-LEAK"
 NEEDLES = [KEY, "9f3Kq2ZxR7vW"]  # the whole key, and its core in case something truncates or masks the ends

@@ -29,6 +29,9 @@ from judge.rubric import load_rubric
 from tests.fakes.server import FakeServer
 from tests.helpers import ROOT, make_items, write_config, write_jsonl
 
+# Slow (the red-team corpus: about 200 CLI runs in subprocesses): runs in `make test` and with `pytest --slow`, not in plain pytest.
+pytestmark = pytest.mark.slow
+
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 MANIFEST = json.loads((BAD / "manifest.json").read_text(encoding="utf-8"))
 DEAD_URL = "http://127.0.0.1:9/v1"  # nothing listens: a case that sends anything would store error rows

@@ -24,6 +24,9 @@ from tests.fakes.hostile import HOSTILE_KINDS
 from tests.fakes.server import FakeServer, FaultPlan, schema_reply
 from tests.helpers import ROOT, make_items, write_config, write_jsonl
 
+# Slow (17 malformed responses x generate and grade, each run twice): runs in `make test` and with `pytest --slow`, not in plain pytest.
+pytestmark = pytest.mark.slow
+
 N_TASKS = 10  # 20 items
 BAD = "What is 3 + 3"  # the one prompt in twenty
 MAX_ATTEMPTS = 2
