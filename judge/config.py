@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 import re
@@ -24,6 +22,7 @@ from pydantic import (
 
 from judge.errors import ConfigError, EndpointError, problem
 from judge.files import read_capped
+from judge.keys import qualify, stable_hash
 from judge.secrets import remember
 
 DEFAULT_CONFIG = "judge.toml"
@@ -360,24 +359,6 @@ def file_problem(cfg: Config, loc: tuple[Any, ...], path: Path, what: str) -> st
     if cfg.path is not None and Path(cfg.path).is_file():
         line = _locate(Path(cfg.path).read_bytes().decode("utf-8-sig", "replace"), loc)
     return problem(cfg.path or DEFAULT_CONFIG, line, _field(loc), f"{what} not found: {path}")
-
-
-def stable_hash(obj: Any, prefix: str = "h1") -> str:
-    """A content hash tagged with its scheme, so a later change of scheme is detectable."""
-    data = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return f"{prefix}:" + hashlib.sha256(data.encode()).hexdigest()[:24]
-
-
-def qualify(key: str, name: str) -> str:
-    """A content key made private to one `[[models]]` entry (or a pair of them).
-
-    Why: two entries with the same model id and parameters on two servers (a BF16 and an FP8 build
-    served under one name) produce different answers, so their work keys must differ; the URL
-    cannot be the difference, since moving a server must keep its answers. The entry's name is.
-    The key is wrapped rather than recomputed so that migration m003 can re-key a database
-    written before this scheme from its stored keys alone (the formula is frozen there too).
-    """
-    return stable_hash({"key": key, "name": name}, prefix="h2")
 
 
 def _locate(text: str, loc: tuple[Any, ...]) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -67,24 +67,12 @@ def generate(
             on_done=t.on_done,
         )
     err.print(f"generate: {s.ok} answers, {s.errors} errors, {s.skipped} already stored (run {s.run_id})")
-    if s.pending:
-        raise WorkFailedError(
-            f"{s.pending} items were not attempted: {'; '.join(s.unreachable.values())}",
-            hints=["they are pending, not errors: run the same command again once the endpoint is back"],
-        )
-    if s.earlier_errors and not s.errors:
-        raise WorkFailedError(
-            f"{s.earlier_errors} items are stored as errors from an earlier run",
-            hints=["call them again with: judge generate --retry-errors"],
-        )
-    if s.errors:
-        raise WorkFailedError(
-            f"{s.errors} items failed after retries; they are stored as errors",
-            hints=[
-                'see them with: judge sql "SELECT model, prompt_id, error FROM answers WHERE error IS NOT NULL"',
-                "call them again with: judge generate --retry-errors",
-            ],
-        )
+    fail_on_unfinished(
+        s,
+        "items",
+        "call them again with: judge generate --retry-errors",
+        'see them with: judge sql "SELECT model, prompt_id, error FROM answers WHERE error IS NOT NULL"',
+    )
 
 
 @app.command()
@@ -151,23 +139,27 @@ def grade(
         )
     err.print(f"grade: {s.ok} verdicts, {s.errors} errors, {s.checks} check verdicts written (run {s.run_id})")
     print_gaps(s.gaps)
+    fail_on_unfinished(
+        s,
+        "verdicts",
+        "grade them again with: judge grade --retry-errors",
+        'see them with: judge sql "SELECT model, prompt_id, rubric, error FROM scores WHERE error IS NOT NULL"',
+    )
+
+
+def fail_on_unfinished(s: Any, what: str, retry: str, see: str) -> None:
+    """Exit 1 with one line when work is left: pending (endpoint down), failed now, or failed before."""
     if s.pending:
         raise WorkFailedError(
-            f"{s.pending} verdicts were not attempted: {'; '.join(s.unreachable.values())}",
+            f"{s.pending} {what} were not attempted: {'; '.join(s.unreachable.values())}",
             hints=["they are pending, not errors: run the same command again once the endpoint is back"],
         )
     if s.earlier_errors and not s.errors:
-        raise WorkFailedError(
-            f"{s.earlier_errors} verdicts are stored as errors from an earlier run (no score)",
-            hints=["grade them again with: judge grade --retry-errors"],
-        )
+        raise WorkFailedError(f"{s.earlier_errors} {what} are stored as errors from an earlier run", hints=[retry])
     if s.errors:
         raise WorkFailedError(
-            f"{s.errors} verdicts failed after retries; they are stored as errors (no score)",
-            hints=[
-                'see them with: judge sql "SELECT model, prompt_id, rubric, error FROM scores WHERE error IS NOT NULL"',
-                "grade them again with: judge grade --retry-errors",
-            ],
+            f"{s.errors} {what} failed after retries; they are stored as errors (no score is made up)",
+            hints=[see, retry],
         )
 
 

@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 import duckdb
 
 from judge.errors import StoreError
-from judge.secrets import redact
 from judge.store.migrations import MIGRATIONS
 
 from .progress import read_progress
+from .rows import COMPARISON_COLS, VERDICT_COLS, _insert_columns, _key_status, _replace_rows
 
 
 def now() -> datetime:
@@ -45,112 +45,6 @@ def _open_error(path: Path, e: Exception) -> StoreError:
             ],
         )
     return StoreError(f"{path}: cannot open the database: {msg}")
-
-
-VERDICT_COLS = [
-    "verdict_id",
-    "criterion",
-    "generation_id",
-    "mode",
-    "rubric",
-    "rubric_version",
-    "judge",
-    "judge_variant",
-    "judge_model_id",
-    "score",
-    "expected_score",
-    "score_dist_json",
-    "logprob_coverage",
-    "passed",
-    "rationale",
-    "weight",
-    "error",
-    "attempts",
-    "prompt_tokens",
-    "completion_tokens",
-    "latency_ms",
-    "raw",
-    "self_judged",
-    "prompts_version",
-    "run_id",
-    "created_at",
-]
-COMPARISON_COLS = [
-    "comparison_id",
-    "criterion",
-    "pair_id",
-    "swap",
-    "position_a",
-    "position_b",
-    "rubric",
-    "rubric_version",
-    "judge",
-    "judge_variant",
-    "judge_model_id",
-    "winner",
-    "rationale",
-    "error",
-    "attempts",
-    "prompt_tokens",
-    "completion_tokens",
-    "latency_ms",
-    "raw",
-    "prompts_version",
-    "run_id",
-    "created_at",
-]
-
-
-def _values(row: dict[str, Any], cols: list[str]) -> list[Any]:
-    """A row's values in column order; text from servers (errors, raw output) never carries a key."""
-    return [redact(v) if isinstance(v, str) else v for v in (row.get(c) for c in cols)]
-
-
-def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [table]
-    ).fetchall()
-    return dict(rows)
-
-
-def _insert_columns(
-    store: Store, sql_head: str, table: str, cols: list[str], rows: list[dict[str, Any]], tail: str = ""
-) -> None:
-    """Insert a batch as ONE statement: a typed list per column, expanded with unnest.
-
-    DuckDB's executemany runs the statement once per row (about 2 ms a row), which made the store
-    the harness's bottleneck; one statement per batch costs about 0.1 ms a row. A batch must not
-    hold the same key twice (the callers' batches never do).
-    """
-    types = store._types.get(table)
-    if types is None:
-        types = store._types[table] = _column_types(store.con, table)
-    select = ", ".join(f"unnest(?::{types.get(c, 'VARCHAR')}[])" for c in cols)
-    values = [_values(r, cols) for r in rows]
-    store.con.execute(f"{sql_head} ({', '.join(cols)}) SELECT {select}{tail}", [list(col) for col in zip(*values)])
-
-
-def _key_status(store: Store, table: str, key: str, keys: list[str]) -> dict[str, str]:
-    """key -> 'ok' or 'error' (a verdict with any failed criterion row counts as an error)."""
-    if not keys:
-        return {}
-    rows = store.con.execute(
-        f"SELECT t.{key}, bool_or(t.error IS NOT NULL) FROM {table} t"
-        f" WHERE t.{key} IN (SELECT unnest(?::VARCHAR[])) GROUP BY t.{key}",
-        [keys],
-    ).fetchall()
-    return {k: "error" if bad else "ok" for k, bad in rows}
-
-
-def _replace_rows(store: Store, table: str, key: str, cols: list[str], rows: list[dict[str, Any]]) -> int:
-    """Replace whole verdicts (all criterion rows of a key) in one transaction."""
-    if not rows:
-        return 0
-    keys = sorted({r[key] for r in rows})
-    with store.transaction():
-        store.con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT unnest(?::VARCHAR[]))", [keys])
-        _insert_columns(store, f"INSERT INTO {table}", table, cols, rows)
-    return len(keys)
 
 
 class Store:

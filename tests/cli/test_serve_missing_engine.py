@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from judge.errors import EngineMissingError
-from judge.serve import ServeCommand, process
+from judge.serve import ServeCommand, engines
 from judge.serve.embedded import free_port
 from tests.helpers import write_config
 
@@ -76,10 +76,10 @@ def test_status_and_stop_need_no_engine(tmp_path: Path) -> None:
 def test_interpreter_without_the_package(tmp_path: Path) -> None:
     """A Python that exists but lacks vLLM (a half-made .vllm-venv): asked, not spawned."""
     cmd = ServeCommand([sys.executable, "-m", "vllm.entrypoints.openai.api_server"], {}, 1, "vllm", "qwen")
-    if process._has_module(sys.executable, "vllm", dict(os.environ)):
+    if engines._has_module(sys.executable, "vllm", dict(os.environ)):
         pytest.skip("vLLM is installed in this interpreter")
     with pytest.raises(EngineMissingError, match=r"vLLM is not installed: .* has no `vllm` package") as e:
-        process.check_engine(cmd)
+        engines.check_engine(cmd)
     assert any("make vllm-env" in h for h in e.value.hints)
 
 
@@ -87,16 +87,16 @@ def test_other_interpreter_without_the_package(tmp_path: Path) -> None:
     """The same through a separate interpreter (how JUDGE_VLLM_PYTHON is asked)."""
     python = tmp_path / "python"
     python.symlink_to(sys.executable)
-    assert process._has_module(str(python), "json", dict(os.environ))
-    assert not process._has_module(str(python), "no_such_package_for_judge", dict(os.environ))
+    assert engines._has_module(str(python), "json", dict(os.environ))
+    assert not engines._has_module(str(python), "no_such_package_for_judge", dict(os.environ))
 
 
 def test_llamacpp_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The embedded llama.cpp server's worker needs the xllamacpp wheel (the `serve` extra)."""
-    monkeypatch.setitem(process.ENGINE_MODULE, "llamacpp", "no_such_package_for_judge")
+    monkeypatch.setitem(engines.ENGINE_MODULE, "llamacpp", "no_such_package_for_judge")
     cmd = ServeCommand([sys.executable, "-m", "judge.serve.llamacpp_worker"], {}, 1, "llamacpp", "smol")
     with pytest.raises(EngineMissingError, match=r"embedded llama\.cpp server is not installed") as e:
-        process.check_engine(cmd)
+        engines.check_engine(cmd)
     assert e.value.exit_code == 2
     assert e.value.hints == ["pip install 'judge[serve]' (the xllamacpp wheel)"]
 
@@ -107,4 +107,4 @@ def test_not_executable(tmp_path: Path) -> None:
     exe.chmod(0o644)
     cmd = ServeCommand([str(exe), "serve", "m"], {}, 1, "vllm", "qwen")
     with pytest.raises(EngineMissingError, match="is not executable"):
-        process.check_engine(cmd)
+        engines.check_engine(cmd)
