@@ -57,7 +57,7 @@ def test_grade_through_llamacpp_json_schema(tmp_path: Path, llamacpp_server) -> 
     """Single and pairwise verdicts through llama.cpp's json_schema grammar, with logprobs."""
     import shutil
 
-    from helpers import ROOT
+    from tests.helpers import ROOT
 
     from judge.grade import grade
 
