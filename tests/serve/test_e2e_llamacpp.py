@@ -57,9 +57,8 @@ def test_grade_through_llamacpp_json_schema(tmp_path: Path, llamacpp_server) -> 
     """Single and pairwise verdicts through llama.cpp's json_schema grammar, with logprobs."""
     import shutil
 
-    from tests.helpers import ROOT
-
     from judge.grade import grade
+    from tests.helpers import ROOT
 
     shutil.copy(ROOT / "tests" / "data" / "rubrics" / "clarity.yaml", tmp_path / "clarity.yaml")
     write_jsonl(tmp_path / "data.jsonl", [dict(it, category="logic") for it in make_items(2)])
