@@ -29,6 +29,7 @@ from judge.model import (
 )
 from judge.store import BatchWriter, Store, now
 from judge.store.progress import track
+from judge.store.summary import StageSummary
 
 """Rows that may wait for a busy writer; beyond it the loop waits for the write (back-pressure)."""
 
@@ -48,28 +49,9 @@ class Work:
 
 
 @dataclass
-class GenerateSummary:
-    run_id: str
-    planned: int = 0
-    skipped: int = 0
-    ok: int = 0
-    errors: int = 0
-    pending: int = 0
-    """Items not stored because their endpoint was unreachable (breaker open): the next run does them."""
+class GenerateSummary(StageSummary):
     interrupted: bool = False
     by_model: dict[str, dict[str, int]] = field(default_factory=dict)
-    unreachable: dict[str, str] = field(default_factory=dict)
-    """Model name -> why its endpoint was given up (see `pending`)."""
-
-    earlier_errors: int = 0
-    """Items stored as errors by an earlier run and not retried (`--retry-errors` retries them)."""
-
-    @property
-    def status(self) -> str:
-        """The run's final status when nothing stopped it early."""
-        if self.pending:
-            return "incomplete"
-        return "done_with_errors" if self.errors else "done"
 
 
 def messages_for(model: ModelConfig, item: Item) -> list[dict[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -12,6 +12,7 @@ from judge.errors import WorkFailedError
 
 if TYPE_CHECKING:
     from judge.grade.plan import Gap
+    from judge.store.summary import StageSummary
 
 from .app import (
     ConfigOpt,
@@ -147,7 +148,7 @@ def grade(
     )
 
 
-def fail_on_unfinished(s: Any, what: str, retry: str, see: str) -> None:
+def fail_on_unfinished(s: StageSummary, what: str, retry: str, see: str) -> None:
     """Exit 1 with one line when work is left: pending (endpoint down), failed now, or failed before."""
     if s.pending:
         raise WorkFailedError(

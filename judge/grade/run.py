@@ -22,6 +22,7 @@ from judge.prompts import check_templates, prompts_version, render_pairwise, ren
 from judge.rubric import max_tokens_for, pairwise_verdict_model, single_verdict_model
 from judge.store import BatchWriter, Store, now
 from judge.store.progress import track
+from judge.store.summary import StageSummary
 
 from .call import JudgeClient, failure
 from .plan import (
@@ -43,29 +44,11 @@ __all__ = ["GradeSummary", "JudgeClient", "failure", "grade", "grade_checks"]
 
 
 @dataclass
-class GradeSummary:
-    run_id: str
-    planned: int = 0
-    skipped: int = 0
-    ok: int = 0
-    errors: int = 0
-    pending: int = 0
-    """Verdicts not stored because the judge's endpoint was unreachable (breaker open)."""
+class GradeSummary(StageSummary):
     checks: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
     gaps: list[Gap] = field(default_factory=list)
     """Prompts whose answers no configured rubric grades (never silently left out)."""
-    unreachable: dict[str, str] = field(default_factory=dict)
-    """Judge name -> why its endpoint was given up (see `pending`)."""
-    earlier_errors: int = 0
-    """Verdicts stored as errors by an earlier run and not retried (`--retry-errors` retries them)."""
-
-    @property
-    def status(self) -> str:
-        """The run's final status when nothing stopped it early."""
-        if self.pending:
-            return "incomplete"
-        return "done_with_errors" if self.errors else "done"
 
 
 _VERDICT_MODELS: dict[tuple[str, str, str, int], type] = {}

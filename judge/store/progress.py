@@ -15,7 +15,10 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .summary import StageSummary
 
 EVERY_SECONDS = 1.0
 
@@ -104,7 +107,7 @@ def _alive(pid: int) -> bool:
 
 
 def track(
-    db: Path, run_id: str, stage: str, planned: int, summary: Any, on_done: Callable[[str, bool], None] | None
+    db: Path, run_id: str, stage: str, planned: int, summary: StageSummary, on_done: Callable[[str, bool], None] | None
 ) -> tuple[ProgressFile, Callable[[str, bool], None]]:
     """Start a progress file for a run; the returned hook updates it from the stage's summary
     (`ok`, `errors`, `by_model`) on every finished item, then calls the caller's own hook."""
