@@ -80,6 +80,8 @@ def prompt_row(item: Item, dataset: str) -> dict[str, Any]:
         "answer_json": item.answer.model_dump_json() if item.answer else None,
         "difficulty": item.difficulty,
         "tags_json": json.dumps(item.tags, ensure_ascii=False),
+        "answer_lang": item.answer_lang,
+        "constraints_json": item.constraints.model_dump_json(exclude_defaults=True) if item.constraints else None,
     }
 
 

@@ -69,6 +69,17 @@ def detect_language(text: str, expected: str | None = None) -> langid.Identifica
     return langid.identify(running_text(_visible(text)), expected)
 
 
+def language_match(expected: str, answer_text: str, min_letters: int = MIN_LETTERS) -> CheckRow:
+    """The `language_match` row of `check:language` for `answer_text` against `expected` (ISO 639-1):
+    passed True, False (another language, certain) or None (too short or too close to tell)."""
+    return _language_match(expected, answer_text or "", _visible(answer_text or ""), min_letters)
+
+
+def prose_words(text: str) -> int:
+    """How many words the prose of `text` has (code, math and URLs left out)."""
+    return len(scripts.words(_visible(text)))
+
+
 def mixed_script_words(text: str) -> list[str]:
     """Words of the prose of `text` that mix scripts (`тοчка`, `Hеllo`), in order, repeats kept."""
     return scripts.mixed_words(_visible(text))

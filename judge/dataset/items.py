@@ -26,6 +26,13 @@ CATEGORIES = (
     "instruction",
     "writing",
     "russian-language",
+    "translation",
+    "summarisation",
+    "official-style",
+    "grammar",
+    "idioms",
+    "russian-knowledge",
+    "code-cyrillic",
 )
 DIFFICULTIES = ("easy", "medium", "hard")
 
@@ -62,6 +69,46 @@ class AnswerSpec(BaseModel):
         return self
 
 
+class Bounds(BaseModel):
+    """An inclusive count range; either end may be open."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min: Annotated[int, Field(strict=True, ge=0, le=100_000)] | None = None
+    max: Annotated[int, Field(strict=True, ge=0, le=100_000)] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if self.min is None and self.max is None:
+            raise ValueError("needs min or max")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class Constraints(BaseModel):
+    """Instruction constraints that `check:constraints` verifies without an LLM, the same way in
+    both languages: words and sentences are counted by a Russian-aware tokenizer, and banned or
+    required words match whole words in any inflected form, never a substring of another word."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    words: Bounds | None = None
+    """How many words the answer has."""
+    sentences: Bounds | None = None
+    """How many sentences."""
+    paragraphs: Bounds | None = None
+    """How many paragraphs (blocks separated by a blank line)."""
+    banned: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    """Words that must not appear, in any form (Russian: any inflection of the same lemma)."""
+    required: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    """Words that must appear, in some form."""
+    starts_with: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """The answer's first word(s), compared case-sensitively after leading whitespace."""
+    ends_with: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """The answer's last characters, compared after trailing whitespace."""
+
+
 class Item(BaseModel):
     """One prompt of a dataset (one line of JSONL)."""
 
@@ -86,6 +133,8 @@ class Item(BaseModel):
     """A worked solution or the key facts; the judge sees it (reference-guided grading)."""
     answer: AnswerSpec | None = None
     """A machine-checkable answer."""
+    constraints: Constraints | None = None
+    """Instruction constraints checked by `check:constraints` (word counts, banned words...)."""
     difficulty: Literal["easy", "medium", "hard"] | None = None
     tags: list[str] = Field(default_factory=list)
     source: str | None = None

@@ -13,7 +13,7 @@ from typing import Any
 
 from judge.checks import CheckRow, judge_name, run_checks
 from judge.config import Config, ModelConfig, file_problem, qualify, stable_hash
-from judge.dataset import AnswerSpec, Item
+from judge.dataset import AnswerSpec, Constraints, Item
 from judge.errors import ConfigError
 from judge.rubric import Rubric, applies, load_rubric
 from judge.store import Store, now
@@ -94,6 +94,8 @@ def stored_answers(store: Store, models: list[str] | None) -> list[StoredAnswer]
             answer=AnswerSpec.model_validate_json(r[14]) if r[14] else None,
             difficulty=r[15],
             tags=json.loads(r[16] or "[]"),
+            answer_lang=r[19],
+            constraints=Constraints.model_validate_json(r[20]) if r[20] else None,
         )
         out.append(StoredAnswer(r[0], r[1], r[2], r[3] or "", r[4], r[5], r[6], item, r[17], r[18]))
     return out

@@ -19,11 +19,12 @@ from judge.errors import ConfigError
 from judge.grade.logprobs import ExpectedScore, dist_json, expected_scores
 from judge.model import CircuitOpen, describe_error, storable, storable_row
 from judge.prompts import check_templates, prompts_version, render_pairwise, render_single
-from judge.rubric import max_tokens_for, pairwise_verdict_model, single_verdict_model
+from judge.rubric import NA, max_tokens_for, pairwise_verdict_model, single_verdict_model
 from judge.store import BatchWriter, Store, now
 from judge.store.progress import track
 from judge.store.summary import StageSummary
 
+from .applicable import na_rows, not_applicable_reason
 from .call import JudgeClient, failure
 from .plan import (
     Gap,
@@ -84,7 +85,8 @@ async def _single(
     jc: JudgeClient, job: SingleJob, cap: int, prompts_dir: str | None, run_id: str
 ) -> list[dict[str, Any]]:
     r, a = job.rubric, job.answer
-    base = {
+    lang = r.judge_lang(a.item.lang)
+    base: dict[str, Any] = {
         "verdict_id": job.key,
         "generation_id": a.generation_id,
         "mode": "single",
@@ -97,8 +99,21 @@ async def _single(
         "prompts_version": jc.prompts_version,
         "run_id": run_id,
         "created_at": now(),
+        "not_applicable": False,
+        "instruction_lang": lang,
     }
-    messages = render_single(r, a.item, a.answer, reasoning=a.reasoning, rationale_cap=cap, prompts_dir=prompts_dir)
+    reason = not_applicable_reason(r, a.item, a.answer)
+    if reason is not None:
+        return [storable_row(row) for row in na_rows(base, r, reason, single=True)]
+    messages = render_single(
+        r,
+        a.item,
+        a.answer,
+        reasoning=a.reasoning,
+        lang=lang,
+        rationale_cap=cap,
+        prompts_dir=prompts_dir,
+    )
     try:
         reply = await jc.ask(messages, _verdict_model("single", r, cap), max_tokens_for(r, cap))
     except CircuitOpen:
@@ -121,13 +136,15 @@ async def _single(
     rows = []
     for c in r.criteria:
         s = scores[c.id]
-        es = exp.get(c.id)
+        na = s.score == NA
+        es = None if na else exp.get(c.id)
         rows.append(
             {
                 **base,
                 "criterion": c.id,
                 "weight": c.weight,
-                "score": float(s.score),
+                "score": None if na else float(s.score),
+                "not_applicable": na,
                 "rationale": why[c.id],
                 "expected_score": es.expected if es else None,
                 "score_dist_json": dist_json(es),
@@ -144,7 +161,8 @@ async def _single(
 
 async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None, run_id: str) -> list[dict[str, Any]]:
     r = job.rubric
-    base = {
+    lang = r.judge_lang(job.first.item.lang)
+    base: dict[str, Any] = {
         "comparison_id": job.key,
         "pair_id": job.pair_id,
         "swap": job.swap,
@@ -158,7 +176,18 @@ async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None
         "prompts_version": jc.prompts_version,
         "run_id": run_id,
         "created_at": now(),
+        "not_applicable": False,
+        "instruction_lang": lang,
     }
+    # Comparing two answers on a criterion that does not apply to one of them would crown the
+    # other by default: the whole comparison is not applicable, with the reason for each answer.
+    reasons = [
+        f"answer {side}: {na_why}"
+        for side, ans in (("A", job.first), ("B", job.second))
+        if (na_why := not_applicable_reason(r, ans.item, ans.answer)) is not None
+    ]
+    if reasons:
+        return [storable_row(row) for row in na_rows(base, r, "; ".join(reasons), single=False)]
     messages = render_pairwise(
         r,
         job.first.item,
@@ -166,6 +195,7 @@ async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None
         job.second.answer,
         reasoning_a=job.first.reasoning,
         reasoning_b=job.second.reasoning,
+        lang=lang,
         rationale_cap=cap,
         prompts_dir=prompts_dir,
     )
@@ -188,7 +218,8 @@ async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None
             {
                 **base,
                 "criterion": c.id,
-                "winner": prefs[c.id].winner,
+                "winner": None if prefs[c.id].winner == NA else prefs[c.id].winner,
+                "not_applicable": prefs[c.id].winner == NA,
                 "rationale": why[c.id],
                 "attempts": reply.attempts,
                 "prompt_tokens": pt,

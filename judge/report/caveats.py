@@ -41,6 +41,16 @@ def caveats(
         f"{s.verdicts} judge verdicts; {s.failed_verdicts} failed (stored as errors, never scored) and are "
         "left out of the means (the err columns)."
     )
+    s.not_applicable_rows = int(c.get("not_applicable_rows") or 0)
+    if s.not_applicable_rows:
+        items.append(
+            f"{s.not_applicable_rows} criterion rows are not applicable (the answer is in another language than "
+            "the rubric grades, too short, or the judge found the criterion does not apply): counted in the "
+            "n/a columns, never averaged."
+        )
+    langs = _instruction_langs(c.get("instruction_langs") or [])
+    if langs:
+        items.append(langs)
     if s.comparisons:
         items.append(f"{s.comparisons} pairwise comparisons; {s.failed_comparisons} failed and are left out.")
     if s.unmeasured_checks:
@@ -125,3 +135,22 @@ def _coverage(s: Caveats, c: dict[str, Any]) -> list[str]:
 
 def _names(xs: Iterable[str]) -> str:
     return ", ".join(sorted(set(xs)))
+
+
+def _instruction_langs(rows: list[dict[str, Any]]) -> str | None:
+    """One sentence naming the language the judge was instructed in, per rubric and item language.
+
+    Why: when Russian items are judged under Russian instructions and English ones under English,
+    the RU−EN gap includes the judge's own language effect; the reader must know which it was.
+    """
+    per: dict[str, dict[str, set[str]]] = {}
+    for r in rows:
+        per.setdefault(r["rubric"], {}).setdefault(r["lang"], set()).add(r["instruction_lang"])
+    if not per:
+        return None
+    parts = []
+    for rubric, by_lang in sorted(per.items()):
+        used = ", ".join(f"{lang} items in {'/'.join(sorted(il))}" for lang, il in sorted(by_lang.items()))
+        mixed = len(by_lang) > 1 and len({il for v in by_lang.values() for il in v}) > 1
+        parts.append(f"{rubric}: {used}" + (" (the RU−EN gap includes the judge's language effect)" if mixed else ""))
+    return "Judge instructions: " + "; ".join(parts) + "."

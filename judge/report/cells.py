@@ -81,8 +81,10 @@ def pval(p: float | None) -> str:
     return lg.P_FLOOR if p < 0.001 else f"{p:.3f}"
 
 
-def n_err(n: int, err: int) -> str:
-    return f"{num(n)} ({err})" if err else num(n)
+def n_err(n: int, err: int, na: int = 0) -> str:
+    """`n`, then `(err)` when verdicts failed and `+k n/a` when the criterion did not apply to some."""
+    out = f"{num(n)} ({err})" if err else num(n)
+    return f"{out} +{num(na)} {lg.NA}" if na else out
 
 
 def criterion_label(c: str) -> str:

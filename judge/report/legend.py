@@ -33,6 +33,7 @@ P_HOLM = "p (Holm)"
 P = "p"
 N = "n"
 N_ERR = "n (err)"
+NA = "n/a"
 ERR = "err"
 THOUSANDS_SEP = " "
 """Between groups of three digits: 12 345."""
@@ -102,6 +103,12 @@ LEGEND: tuple[Entry, ...] = (
         "scored answers, and in brackets the failed verdicts (or answers a check could not measure) left out "
         "of the mean; the brackets appear only when some failed",
         (N_ERR, ERR),
+    ),
+    Entry(
+        "+3 n/a",
+        "answers the criterion does not apply to (e.g. an English answer graded for Russian fluency, or "
+        "self-verification of a one-step task): counted beside n, never averaged into the mean",
+        (NA,),
     ),
     Entry("12 345", "digits grouped by thousands with a space", (THOUSANDS_SEP,), pattern=r"\d \d{3}(?!\d)"),
     Entry("en, ru, EN, RU", "the language of the prompt and answer: English, Russian", (EN, RU, EN_UP, RU_UP)),

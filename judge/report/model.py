@@ -41,6 +41,9 @@ class ScoreRow(_M):
     """Scored rows (answers × samples) behind the mean."""
     n_error: int
     """Failed verdict rows left out of the mean."""
+    n_na: int = 0
+    """Rows where the criterion does not apply (an English answer graded for Russian fluency):
+    counted, never averaged."""
     n_units: int
     """Prompts (or pairs for `all`) resampled by the bootstrap."""
 
@@ -342,6 +345,7 @@ class Caveats(Section):
     failed_generations: int = 0
     verdicts: int = 0
     failed_verdicts: int = 0
+    not_applicable_rows: int = 0
     comparisons: int = 0
     failed_comparisons: int = 0
     unmeasured_checks: int = 0

@@ -83,6 +83,7 @@ class Context:
             hi=finite(e.hi),
             n=e.n,
             n_error=g.n_error,
+            n_na=g.n_na,
             n_units=int((g.sizes > 0).sum()),
         )
 
@@ -120,7 +121,8 @@ def overview(b: Context) -> Overview:
     s.totals = [b.score_row(g) for g in sorted(b.tot_lang + b.tot_all, key=lambda g: tuple(map(str, g.key.values())))]
     s.notes = [
         "Mean judge score with a 95 % bootstrap CI over prompts (samples of one prompt resampled together); "
-        "n = scored answers, err = failed verdicts left out.",
+        "n = scored answers, err = failed verdicts left out, n/a = answers the criterion does not apply "
+        "to (counted, never averaged).",
         "weighted_total averages a verdict's criteria by their rubric weights; `all` pools languages, "
         "resampling RU/EN pairs.",
     ]

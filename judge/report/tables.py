@@ -60,7 +60,7 @@ def _overview(r: Report) -> list[View]:
             line = [criterion_label(crit), model] + ([judge] if show else [])
             for lang in langs:
                 cell = by[(crit, model, judge)].get(lang)
-                line += [ci(cell.mean, cell.lo, cell.hi), n_err(cell.n, cell.n_error)] if cell else ["", ""]
+                line += [ci(cell.mean, cell.lo, cell.hi), n_err(cell.n, cell.n_error, cell.n_na)] if cell else ["", ""]
             v.rows.append(line)
         views.append(v)
     return views

@@ -5,6 +5,7 @@ from .model import (
     AppliesTo,
     Bilingual,
     Criterion,
+    NotApplicableRule,
     Rubric,
     Scale,
     applies,
@@ -13,6 +14,7 @@ from .model import (
 )
 from .verdict import (
     DEFAULT_RATIONALE_CAP,
+    NA,
     max_tokens_for,
     pairwise_verdict_model,
     single_verdict_model,
@@ -20,9 +22,11 @@ from .verdict import (
 
 __all__ = [
     "DEFAULT_RATIONALE_CAP",
+    "NA",
     "AppliesTo",
     "Bilingual",
     "Criterion",
+    "NotApplicableRule",
     "Rubric",
     "RubricCheck",
     "Scale",

@@ -105,6 +105,24 @@ class Criterion(BaseModel):
     """Score level -> what an answer at that level looks like; must include scale min and max."""
     weight: Annotated[float, Field(strict=True, gt=0, le=MAX_WEIGHT, allow_inf_nan=False)] = 1.0
     """Relative weight when criteria are combined."""
+    not_applicable_when: Bilingual | None = None
+    """When the judge may answer "n/a" instead of a score (e.g. "a one-step task has no edge
+    cases"); without it the criterion always takes a score. "n/a" is stored as not applicable, with
+    the judge's rationale as the reason: never a score, never an error."""
+
+
+class NotApplicableRule(BaseModel):
+    """When a whole verdict is "not applicable" without asking the judge: the text to grade is not
+    in the rubric's language, or too short to grade. Decided by `check:language` and a word count,
+    so a small judge cannot give an English answer 5 for Russian grammar."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer_lang: Lang
+    """The language the graded text must be in; an answer identified as another language, or an
+    item whose `answer_lang` is another language, gets "not applicable" on every criterion."""
+    min_words: Annotated[int, Field(strict=True, ge=0, le=1000)] = 0
+    """Answers with fewer words than this are too short to grade (not applicable)."""
 
 
 class Rubric(BaseModel):
@@ -124,8 +142,19 @@ class Rubric(BaseModel):
     """Score range of every criterion."""
     include_reasoning: Annotated[bool, Field(strict=True)] = False
     """Whether the judge also sees the model's reasoning trace."""
+    include_reference: Annotated[bool, Field(strict=True)] = True
+    """Whether the judge sees the item's reference (worked solution, key facts). False for rubrics
+    that grade language, not content: a judge told that "a discrepancy with the reference is an
+    error" lets content errors leak into fluency scores."""
     criteria: Annotated[list[Criterion], Field(min_length=1)]
     """The graded aspects."""
+    not_applicable: NotApplicableRule | None = None
+    """When the whole rubric does not apply to an answer (decided before any judge call)."""
+    instruction_lang: Literal["item", "ru", "en"] | None = None
+    """The language of the judge's instructions: `ru`/`en` for every item, `item` for the item's
+    own language. Default: the rubric's only language when `applies_to.langs` names one, else
+    `en`, so both items of a RU/EN pair are judged under the same instructions and the RU−EN gap
+    does not include the judge's own language effect (see `judge_lang`)."""
 
     _source_text: str | None = PrivateAttr(default=None)
     _source_path: str | None = PrivateAttr(default=None)
@@ -153,6 +182,16 @@ class Rubric(BaseModel):
     def version(self) -> str:
         """Content hash; see `rubric_version`."""
         return rubric_version(self)
+
+    def judge_lang(self, item_lang: str) -> str:
+        """The language of the judge's instructions for an item in `item_lang` (see `instruction_lang`)."""
+        il = self.instruction_lang
+        if il in ("ru", "en"):
+            return il
+        if il == "item":
+            return item_lang
+        langs = self.applies_to.langs
+        return langs[0] if langs and len(langs) == 1 else "en"
 
     def criterion(self, cid: str) -> Criterion:
         """The criterion with id `cid` (KeyError if none)."""
@@ -240,9 +279,23 @@ def _path(loc: Sequence[Any]) -> str:
 # ---------------------------------------------------------------- version
 
 
+# Fields added after rubrics were first stored: left out of the hash while unset, so a rubric that
+# does not use them keeps the version (and the verdicts) it had.
+_LATER_FIELDS: dict[str, Any] = {"not_applicable": None, "instruction_lang": None, "include_reference": True}
+_LATER_CRITERION_FIELDS: dict[str, Any] = {"not_applicable_when": None}
+
+
 def canonical_json(rubric: Rubric) -> str:
     """The normalized content that the version hashes: sorted keys, defaults filled in, no comments."""
-    return json.dumps(rubric.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    data = rubric.model_dump(mode="json")
+    for k, default in _LATER_FIELDS.items():
+        if data.get(k) == default:
+            data.pop(k, None)
+    for c in data["criteria"]:
+        for k, default in _LATER_CRITERION_FIELDS.items():
+            if c.get(k) == default:
+                c.pop(k, None)
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def rubric_version(rubric: Rubric) -> str:

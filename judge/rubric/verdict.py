@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -10,6 +10,9 @@ from .model import Rubric
 
 DEFAULT_RATIONALE_CAP = 300
 Winner = Literal["A", "B", "tie"]
+NA = "n/a"
+"""What a judge answers instead of a score or a winner when a criterion does not apply (only for
+criteria with `not_applicable_when`); stored as not applicable, never as a score."""
 
 
 class _Verdict(BaseModel):
@@ -22,33 +25,44 @@ class _Verdict(BaseModel):
         return {(f.alias or name): getattr(self, name) for name, f in type(self).model_fields.items()}
 
 
-def _criterion_fields(rubric: Rubric, inner: type[BaseModel]) -> dict[str, Any]:
+def _criterion_fields(rubric: Rubric, inner: type[BaseModel], inner_na: type[BaseModel]) -> dict[str, Any]:
     # Python names are neutral (c0, c1, ...) so an id such as `model_config` or `schema` cannot
-    # clash with BaseModel attributes; the JSON keys are the ids through aliases.
-    return {f"c{i}": (inner, Field(alias=c.id)) for i, c in enumerate(rubric.criteria)}
+    # clash with BaseModel attributes; the JSON keys are the ids through aliases. Only a criterion
+    # with `not_applicable_when` may answer "n/a": elsewhere the schema does not offer it.
+    return {
+        f"c{i}": (inner_na if c.not_applicable_when else inner, Field(alias=c.id))
+        for i, c in enumerate(rubric.criteria)
+    }
 
 
 def single_verdict_model(rubric: Rubric, rationale_cap: int = DEFAULT_RATIONALE_CAP) -> type[_Verdict]:
-    """Response model for single-answer grading: `{criterion_id: {rationale, score}}`, rationale first."""
-    score = create_model(
-        "CriterionScore",
-        __config__=ConfigDict(extra="forbid"),
-        rationale=(str, Field(max_length=rationale_cap)),
-        # strict: a JSON `true` or "4" is not a score
-        score=(int, Field(ge=rubric.scale.min, le=rubric.scale.max, strict=True)),
-    )
-    return create_model("SingleVerdict", __base__=_Verdict, **_criterion_fields(rubric, score))
+    """Response model for single-answer grading: `{criterion_id: {rationale, score}}`, rationale first.
+
+    `score` is an integer on the scale, or "n/a" for a criterion that allows it.
+    """
+    # strict: a JSON `true` or "4" is not a score
+    score_t = Annotated[int, Field(ge=rubric.scale.min, le=rubric.scale.max, strict=True)]
+    rationale = (str, Field(max_length=rationale_cap))
+    cfg = ConfigDict(extra="forbid")
+    score = create_model("CriterionScore", __config__=cfg, rationale=rationale, score=(score_t, Field()))
+    score_or_na: Any = score_t | Literal["n/a"]
+    score_na = create_model("CriterionScoreOrNA", __config__=cfg, rationale=rationale, score=(score_or_na, Field()))
+    return create_model("SingleVerdict", __base__=_Verdict, **_criterion_fields(rubric, score, score_na))
 
 
 def pairwise_verdict_model(rubric: Rubric, rationale_cap: int = DEFAULT_RATIONALE_CAP) -> type[_Verdict]:
-    """Response model for pairwise grading: `{criterion_id: {rationale, winner: A|B|tie}}`."""
-    pref = create_model(
-        "CriterionPreference",
-        __config__=ConfigDict(extra="forbid"),
-        rationale=(str, Field(max_length=rationale_cap)),
-        winner=(Winner, Field()),
+    """Response model for pairwise grading: `{criterion_id: {rationale, winner: A|B|tie}}` (or "n/a"
+    for a criterion that allows it)."""
+    rationale = (str, Field(max_length=rationale_cap))
+    cfg = ConfigDict(extra="forbid")
+    pref = create_model("CriterionPreference", __config__=cfg, rationale=rationale, winner=(Winner, Field()))
+    pref_na = create_model(
+        "CriterionPreferenceOrNA",
+        __config__=cfg,
+        rationale=rationale,
+        winner=(cast(Any, Literal["A", "B", "tie", "n/a"]), Field()),
     )
-    return create_model("PairwiseVerdict", __base__=_Verdict, **_criterion_fields(rubric, pref))
+    return create_model("PairwiseVerdict", __base__=_Verdict, **_criterion_fields(rubric, pref, pref_na))
 
 
 def max_tokens_for(rubric: Rubric, rationale_cap: int = DEFAULT_RATIONALE_CAP, *, reasoning_tokens: int = 0) -> int:

@@ -109,6 +109,8 @@ class Group:
     sizes: np.ndarray
     """Scored rows per unit (several samples; 0 when every row of the unit failed)."""
     n_error: int
+    n_na: int = 0
+    """Rows where the criterion does not apply: counted here, never in `sums`."""
 
     @property
     def means(self) -> np.ndarray:
@@ -173,7 +175,7 @@ def filled(a: Any) -> np.ndarray:
 def build_groups(
     a: dict[str, np.ndarray], keys: Sequence[str], decode: Callable[[dict[str, int]], dict[str, Any]]
 ) -> list[Group]:
-    """Per-unit rows (key codes, `_u` unit, `_s` sum, `_n` count, `_e` errors) -> one Group per key cell.
+    """Per-unit rows (key codes, `_u` unit, `_s` sum, `_n` count, `_e` errors, `_a` not applicable) -> one Group per key cell.
 
     Groups come sorted by their decoded keys.
     """
@@ -197,6 +199,7 @@ def build_groups(
         units[order],
         a["_e"][order],
     )
+    nas = a["_a"][order] if "_a" in a else np.zeros_like(errs)
     out = []
     for i, start in enumerate(starts):
         sl = slice(start, bounds[i + 1])
@@ -204,6 +207,6 @@ def build_groups(
         for c, lv in zip(reversed(keys), reversed(levels)):
             rest, j = divmod(rest, len(lv))
             key[c] = int(lv[j])
-        out.append(Group(decode(key), units[sl], sums[sl], sizes[sl], int(errs[sl].sum())))
+        out.append(Group(decode(key), units[sl], sums[sl], sizes[sl], int(errs[sl].sum()), int(nas[sl].sum())))
     out.sort(key=lambda g: tuple(str(v) for v in g.key.values()))
     return out

@@ -260,3 +260,75 @@ def m003_variant_per_entry(con: duckdb.DuckDBPyConnection) -> None:
         "UPDATE human_labels SET generation_id = _gid.new FROM _gid WHERE human_labels.generation_id = _gid.old"
     )
     con.execute("DROP TABLE _gid")
+
+
+@migration
+def m004_not_applicable(con: duckdb.DuckDBPyConnection) -> None:
+    """ "Not applicable" becomes a verdict value of its own, and prompts keep what the checks need.
+
+    A criterion that does not apply (an English answer graded for Russian fluency, edge cases of a
+    one-step task) was either forced into a score or lost. Now it is a row with a NULL score,
+    `not_applicable` true and the reason as its rationale: distinct from an error (`error` set) and
+    from a score, and `status` in the views names which. `instruction_lang` records the language
+    the judge was instructed in. Prompts gain `answer_lang` (the language a task asks the answer
+    in; before, grading fell back to the prompt's) and `constraints_json` (check:constraints).
+    """
+    con.execute(
+        """
+        ALTER TABLE prompts ADD COLUMN answer_lang VARCHAR;
+        ALTER TABLE prompts ADD COLUMN constraints_json VARCHAR;
+        ALTER TABLE verdicts ADD COLUMN not_applicable BOOLEAN DEFAULT false;
+        ALTER TABLE verdicts ADD COLUMN instruction_lang VARCHAR;
+        ALTER TABLE comparisons ADD COLUMN not_applicable BOOLEAN DEFAULT false;
+        ALTER TABLE comparisons ADD COLUMN instruction_lang VARCHAR;
+        UPDATE verdicts SET not_applicable = false WHERE not_applicable IS NULL;
+        UPDATE comparisons SET not_applicable = false WHERE not_applicable IS NULL;
+        CREATE OR REPLACE VIEW scores AS
+        SELECT v.generation_id, a.model, a.model_name, a.variant, a.prompt_id, a.pair, a.lang, a.category,
+               a.difficulty, a.sample, v.rubric, v.rubric_version,
+               coalesce(r.retired_at IS NULL, true) AS rubric_current, v.criterion, v.judge, v.score,
+               v.expected_score, v.logprob_coverage, v.passed, v.rationale, v.weight, v.error, v.attempts,
+               v.self_judged, v.mode, v.created_at, v.verdict_id,
+               coalesce(v.not_applicable, false) AS not_applicable,
+               CASE WHEN v.error IS NOT NULL THEN 'error'
+                    WHEN v.not_applicable THEN 'not_applicable'
+                    WHEN v.score IS NULL THEN 'undecided'
+                    ELSE 'scored' END AS status,
+               v.instruction_lang
+        FROM verdicts v
+        JOIN answers a ON a.generation_id = v.generation_id
+        LEFT JOIN rubrics r ON r.name = v.rubric AND r.version = v.rubric_version;
+        CREATE OR REPLACE VIEW pairwise AS
+        WITH o AS (
+            SELECT c.*, ga.model AS model_first, gb.model AS model_second,
+                   CASE c.winner WHEN 'A' THEN ga.model WHEN 'B' THEN gb.model WHEN 'tie' THEN 'tie' END AS winner_model
+            FROM comparisons c
+            JOIN answers ga ON ga.generation_id = c.position_a
+            JOIN answers gb ON gb.generation_id = c.position_b
+        )
+        SELECT o1.pair_id, p.id AS prompt_id, p.pair, p.lang, p.category, o1.rubric, o1.rubric_version,
+               coalesce(r.retired_at IS NULL, true) AS rubric_current, o1.criterion, o1.judge,
+               o1.model_first AS model_a, o1.model_second AS model_b,
+               o1.position_a AS generation_a, o1.position_b AS generation_b,
+               o1.winner AS winner_order1, o2.winner AS winner_order2,
+               CASE WHEN o1.error IS NOT NULL OR o2.error IS NOT NULL THEN NULL
+                    WHEN o1.not_applicable OR o2.not_applicable THEN NULL
+                    WHEN o1.winner_model = o2.winner_model THEN o1.winner_model
+                    ELSE 'tie' END AS winner,
+               CASE WHEN o1.error IS NOT NULL OR o2.error IS NOT NULL THEN NULL
+                    WHEN o1.not_applicable OR o2.not_applicable THEN NULL
+                    ELSE o1.winner_model = o2.winner_model END AS consistent,
+               coalesce(o1.error, o2.error) AS error, o1.rationale AS rationale_order1, o2.rationale AS rationale_order2,
+               coalesce(o1.not_applicable OR o2.not_applicable, false) AS not_applicable,
+               CASE WHEN o1.error IS NOT NULL OR o2.error IS NOT NULL THEN 'error'
+                    WHEN o1.not_applicable OR o2.not_applicable THEN 'not_applicable'
+                    ELSE 'decided' END AS status,
+               o1.instruction_lang
+        FROM o o1
+        JOIN o o2 ON o2.pair_id = o1.pair_id AND o2.criterion = o1.criterion AND o2.swap = 1
+        JOIN generations g ON g.gen_id = o1.position_a
+        JOIN prompts p ON p.prompt_key = g.prompt_key
+        LEFT JOIN rubrics r ON r.name = o1.rubric AND r.version = o1.rubric_version
+        WHERE o1.swap = 0;
+        """
+    )

@@ -86,7 +86,8 @@ class ReportData:
             f"""
             CREATE TEMP TABLE {self.S} AS
             SELECT a.g, a.m, a.p, a.q, a.l, a.sample, {d_crit} AS d, {d_total} AS r, v.mode = 'check' AS is_check,
-                   v.score, v.error IS NOT NULL AS failed, v.passed, v.self_judged, coalesce(v.weight, 1.0) AS weight
+                   v.score, v.error IS NOT NULL AS failed, v.passed, v.self_judged, coalesce(v.weight, 1.0) AS weight,
+                   coalesce(v.not_applicable, false) AS na
             FROM verdicts v JOIN {self.A} a ON a.generation_id = v.generation_id {joins}""",
             lp,
         )
@@ -104,13 +105,16 @@ class ReportData:
             lp,
         )[1]
         self.dims: dict[int, Dim] = {int(r[0]): Dim(r[1], r[2], r[3], r[4], r[5], weight=r[6]) for r in dims}
-        # A verdict counts towards the weighted total only when every criterion was scored.
+        # A verdict counts towards the weighted total only when every criterion that applies was
+        # scored; the total is then the weighted mean over those criteria (a criterion that does not
+        # apply is left out, not counted as a score). A verdict where none applies is itself n/a.
         self._exec(f"""
             CREATE TEMP TABLE {self.T} AS
             SELECT g, any_value(m) AS m, any_value(p) AS p, any_value(q) AS q, any_value(l) AS l,
                    any_value(sample) AS sample, r AS d,
-                   CASE WHEN count(score) = count(*) THEN sum(weight * score) / sum(weight) END AS score,
-                   bool_or(failed) AS failed
+                   CASE WHEN count(score) = count(*) FILTER (WHERE NOT na) AND count(score) > 0
+                        THEN sum(weight * score) / sum(weight) FILTER (WHERE score IS NOT NULL) END AS score,
+                   bool_or(failed) AS failed, bool_and(na) AS na
             FROM {self.S} WHERE NOT is_check GROUP BY g, r""")
         where, params = self._pairwise_where()
         self._exec(
@@ -202,13 +206,15 @@ class ReportData:
         """Per-unit sums and counts of `value` for each distinct `keys` cell of `src` ("S" or "T").
 
         `keys` are code columns among d, m, l; `unit` an integer expression (p, q, or
-        `p * 1000000 + sample` to align samples); `failed` counts the rows reported as n_error.
+        `p * 1000000 + sample` to align samples); `failed` counts the rows reported as n_error;
+        rows that do not apply (`na`) are counted as n_na and never enter the sums.
         Groups come sorted by their decoded keys.
         """
         table = {"S": self.S, "T": self.T}[src]
         k = ", ".join(keys)
         a = self.arrays(f"""
-            SELECT {k}, {unit} AS _u, sum(_v) AS _s, count(_v) AS _n, count(*) FILTER (WHERE _f) AS _e
+            SELECT {k}, {unit} AS _u, sum(_v) AS _s, count(_v) AS _n, count(*) FILTER (WHERE _f) AS _e,
+                   count(*) FILTER (WHERE na) AS _a
             FROM (SELECT *, ({value})::DOUBLE AS _v, ({failed}) AS _f FROM {table} WHERE {where}) GROUP BY ALL""")
         return build_groups(a, keys, self.decode)
 
@@ -381,6 +387,7 @@ class ReportData:
                    (SELECT count(*) FROM {self.A} WHERE status <> 'ok') AS failed_generations,
                    (SELECT count(*) FROM {self.T}) AS verdicts,
                    (SELECT count(*) FROM {self.T} WHERE failed) AS failed_verdicts,
+                   (SELECT count(*) FROM {self.S} WHERE na) AS not_applicable_rows,
                    (SELECT count(*) FROM {self.S} WHERE is_check AND score IS NULL) AS unmeasured_checks,
                    (SELECT count(*) FROM {self.P}) AS comparisons,
                    (SELECT count(*) FROM {self.P} WHERE failed) AS failed_comparisons,
@@ -393,6 +400,15 @@ class ReportData:
                    count(*) AS n_rows, bool_or({lw}) AS included
             FROM verdicts v LEFT JOIN rubrics r ON r.name = v.rubric AND r.version = v.rubric_version
             WHERE v.mode = 'single' AND v.judge NOT LIKE 'check:%'
+            GROUP BY ALL ORDER BY ALL""",
+            lp,
+        )
+        r["instruction_langs"] = self.rows(
+            f"""
+            SELECT v.rubric, v.judge, a.lang, v.instruction_lang, count(DISTINCT v.verdict_id) AS n
+            FROM verdicts v JOIN {self.A} a ON a.generation_id = v.generation_id
+            LEFT JOIN rubrics r ON r.name = v.rubric AND r.version = v.rubric_version
+            WHERE v.mode = 'single' AND v.judge NOT LIKE 'check:%' AND {lw} AND v.instruction_lang IS NOT NULL
             GROUP BY ALL ORDER BY ALL""",
             lp,
         )

@@ -39,6 +39,8 @@ VERDICT_COLS = [
     "prompts_version",
     "run_id",
     "created_at",
+    "not_applicable",
+    "instruction_lang",
 ]
 COMPARISON_COLS = [
     "comparison_id",
@@ -63,6 +65,8 @@ COMPARISON_COLS = [
     "prompts_version",
     "run_id",
     "created_at",
+    "not_applicable",
+    "instruction_lang",
 ]
 
 

@@ -261,6 +261,8 @@ class Store:
             "answer_json",
             "difficulty",
             "tags_json",
+            "answer_lang",
+            "constraints_json",
         ]
         if not rows:
             return
@@ -366,12 +368,13 @@ class Store:
 
         Columns: generation_id, model, model_id, answer, reasoning, prompt_key, sample, then the
         prompt's id, pair, lang, category, prompt, system, reference, answer_json, difficulty, tags_json,
-        then the generation's content_id and the config entry's name (model_name).
+        then the generation's content_id and the config entry's name (model_name), then the prompt's
+        answer_lang and constraints_json.
         """
         sql = """
             SELECT a.generation_id, a.model, m.model_id, a.answer, a.reasoning, a.prompt_key, a.sample,
                    p.id, p.pair, p.lang, p.category, p.prompt, p.system, p.reference, p.answer_json,
-                   p.difficulty, p.tags_json, g.content_id, a.model_name
+                   p.difficulty, p.tags_json, g.content_id, a.model_name, p.answer_lang, p.constraints_json
             FROM answers a
             JOIN model_labels m ON m.variant = a.variant AND m.name = a.model_name
             JOIN prompts p ON p.prompt_key = a.prompt_key

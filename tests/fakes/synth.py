@@ -124,7 +124,11 @@ def _insert(con: Any, table: str, arrays: dict[str, np.ndarray], select: str) ->
     """Register numpy columns as a relation and INSERT the projection `select` over it."""
     con.register("_np", arrays)
     try:
-        con.execute(f"INSERT INTO {table} {select}")
+        # The projections list the columns of the first schema in order; later migrations append
+        # columns (left at their defaults here), so insert into that leading prefix by name.
+        width = len(con.execute(f"SELECT * FROM ({select}) LIMIT 0").description)
+        cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][:width]
+        con.execute(f"INSERT INTO {table} ({', '.join(cols)}) {select}")
     finally:
         con.unregister("_np")
 
