@@ -160,6 +160,10 @@ def rubric_context(rubric: Rubric, lang: str) -> dict[str, Any]:
         "description": rubric.description.get(lang) if rubric.description else None,
         "scale": {"min": rubric.scale.min, "max": rubric.scale.max},
         "include_reasoning": rubric.include_reasoning,
+        "include_reference": rubric.include_reference,
+        # Every level has its own anchor: no "a score between two anchors" rule to explain.
+        "all_anchored": all(len(c.anchors) == len(rubric.scale.levels()) for c in rubric.criteria),
+        "any_na": any(c.not_applicable_when for c in rubric.criteria),
         "criteria": [
             {
                 "id": c.id,
@@ -167,6 +171,7 @@ def rubric_context(rubric: Rubric, lang: str) -> dict[str, Any]:
                 "description": c.description.get(lang) if c.description else None,
                 "weight": c.weight,
                 "anchors": [{"level": k, "text": v.get(lang)} for k, v in sorted(c.anchors.items())],
+                "not_applicable_when": c.not_applicable_when.get(lang) if c.not_applicable_when else None,
             }
             for c in rubric.criteria
         ],
@@ -190,8 +195,9 @@ def _data(text: str | None) -> str | None:
     return None if text is None else neutralize(text.strip("\n"))
 
 
-def _lang(item: Item, lang: str | None) -> str:
-    lang = lang or item.lang
+def _lang(rubric: Rubric, item: Item, lang: str | None) -> str:
+    """The language of the judge's instructions: `lang` if given, else the rubric's policy."""
+    lang = lang or rubric.judge_lang(item.lang)
     if lang not in ("ru", "en"):
         raise ValueError(f"lang must be 'ru' or 'en', got {lang!r}")
     return lang
@@ -208,13 +214,13 @@ def render_single(
     prompts_dir: str | Path | None = None,
 ) -> list[dict[str, str]]:
     """Chat messages for grading one answer; the reasoning is shown only if the rubric asks for it."""
-    lang = _lang(item, lang)
+    lang = _lang(rubric, item, lang)
     user = render_template(
         TEMPLATES["single"],
         {
             "lang": lang,
             "question": _data(item.prompt),
-            "reference": _data(item.reference),
+            "reference": _data(item.reference) if rubric.include_reference else None,
             "reasoning": _data(reasoning) if rubric.include_reasoning and reasoning else None,
             "answer": _data(answer),
         },
@@ -237,14 +243,14 @@ def render_pairwise(
     prompts_dir: str | Path | None = None,
 ) -> list[dict[str, str]]:
     """Chat messages for comparing two answers (the caller swaps A and B for the second pass)."""
-    lang = _lang(item, lang)
+    lang = _lang(rubric, item, lang)
     show = rubric.include_reasoning
     user = render_template(
         TEMPLATES["pairwise"],
         {
             "lang": lang,
             "question": _data(item.prompt),
-            "reference": _data(item.reference),
+            "reference": _data(item.reference) if rubric.include_reference else None,
             "reasoning_a": _data(reasoning_a) if show and reasoning_a else None,
             "reasoning_b": _data(reasoning_b) if show and reasoning_b else None,
             "answer_a": _data(answer_a),
@@ -324,6 +330,7 @@ def _sample_rubrics() -> list[Rubric]:
                 description=text("what it checks"),
                 anchors={1: text("bad"), 3: text("fair"), 5: text("good")},
                 weight=2.0,
+                not_applicable_when=text("when it does not apply"),
             ),
             Criterion(id="clarity", title=text("clarity"), anchors={1: text("bad"), 5: text("good")}),
         ],
@@ -332,6 +339,7 @@ def _sample_rubrics() -> list[Rubric]:
         name="template_check_bare",
         title=text("title"),
         scale=Scale(min=0, max=1),
+        include_reference=False,
         criteria=[Criterion(id="valid", title=text("valid"), anchors={0: text("no"), 1: text("yes")})],
     )
     return [full, bare]
@@ -378,13 +386,15 @@ def show_prompt(
     rationale_cap: int = DEFAULT_RATIONALE_CAP,
     prompts_dir: str | Path | None = None,
 ) -> str:
-    """The exact judge prompt for a rubric file and a built-in sample answer (`judge rubric show`)."""
+    """The exact judge prompt for a rubric file and a built-in sample answer in `lang` (`judge rubric show`),
+    headed by the instruction language the rubric's policy chose."""
     if lang not in _SAMPLE:
         raise ValueError(f"lang must be 'ru' or 'en', got {lang!r}")
     rubric = load_rubric(path)
     item = sample_item(rubric, lang)
     s = _SAMPLE[lang]
-    opts: dict[str, Any] = {"lang": lang, "rationale_cap": rationale_cap, "prompts_dir": prompts_dir}
+    # `lang` is the item's language; the instructions follow the rubric's policy (judge_lang).
+    opts: dict[str, Any] = {"rationale_cap": rationale_cap, "prompts_dir": prompts_dir}
     if mode == "pairwise":
         messages = render_pairwise(
             rubric, item, s["answer"], s["answer_b"], reasoning_a=s["reasoning"], reasoning_b=s["reasoning"], **opts
@@ -393,4 +403,6 @@ def show_prompt(
         messages = render_single(rubric, item, s["answer"], reasoning=s["reasoning"], **opts)
     else:
         raise ValueError(f"mode must be 'single' or 'pairwise', got {mode!r}")
-    return render_for_display(messages)
+    policy = rubric.instruction_lang or "default"
+    head = f"# item language: {lang}; judge instructions in: {rubric.judge_lang(lang)} (instruction_lang: {policy})\n\n"
+    return head + render_for_display(messages)

@@ -123,14 +123,14 @@ def test_single(case: dict, rubric) -> None:
     lang, payload = case["lang"], case["answer"]
     system, user = (m["content"] for m in render_single(rubric, item(lang), payload))
     check_user(user, {"question": 1, "reference": 1, "answer": 1}, {"answer": payload}, "answer")
-    check_system(system, render_system(rubric, lang, "single"), payload)
+    check_system(system, render_system(rubric, rubric.judge_lang(lang), "single"), payload)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 @pytest.mark.parametrize("rubric", RUBRICS, ids=[r.name for r in RUBRICS])
 def test_pairwise_in_both_positions(case: dict, rubric) -> None:
     lang, payload = case["lang"], case["answer"]
-    benign_system = render_system(rubric, lang, "pairwise")
+    benign_system = render_system(rubric, rubric.judge_lang(lang), "pairwise")
     for a, b in ((payload, BENIGN[lang]), (BENIGN[lang], payload)):
         system, user = (m["content"] for m in render_pairwise(rubric, item(lang), a, b))
         check_user(
@@ -154,7 +154,7 @@ def test_payload_in_reasoning_and_reference(case: dict) -> None:
         {"reference": payload, "reasoning": payload, "answer": BENIGN[lang]},
         "answer",
     )
-    check_system(system, render_system(TRACE, lang, "single"), payload)
+    check_system(system, render_system(TRACE, TRACE.judge_lang(lang), "single"), payload)
     system, user = (
         m["content"]
         for m in render_pairwise(TRACE, it, payload, BENIGN[lang], reasoning_a=payload, reasoning_b=payload)

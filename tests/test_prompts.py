@@ -146,9 +146,9 @@ def test_pairwise_layout(lang: str) -> None:
     sys, usr = system(msgs), user(msgs)
     assert '"validity": {"rationale": "…", "winner": "A" | "B" | "tie"}' in sys
     bias = (
-        ("не отдавайте предпочтения", "Длина — не качество")
-        if lang == "ru"
-        else ("do not prefer", "Length is not quality")
+        ("не отдавайте предпочтения", "Длина и оформление — не качество")
+        if TRACE.judge_lang(lang) == "ru"
+        else ("do not prefer", "Length and formatting are not quality")
     )
     assert all(b in sys for b in bias)
     order = ["<question>", "<reference>", "<reasoning_a>", "<reasoning_b>", "<answer_a>", "<answer_b>"]
@@ -325,3 +325,65 @@ def test_render_for_display_is_exact() -> None:
     shown = render_for_display(msgs)
     assert msgs[0]["content"] in shown and msgs[1]["content"] in shown
     json.dumps(msgs, ensure_ascii=False)  # plain chat messages, ready for the API
+
+
+# ---------------------------------------------------------------- policy: length, language, n/a
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_length_warning_and_other_language_rule_in_every_mode(lang: str) -> None:
+    warn = "Длина и оформление — не качество" if lang == "ru" else "Length and formatting are not quality"
+    other = "не на том языке" if lang == "ru" else "in a language other than the question's"
+    for msgs in (
+        render_single(CLARITY, make_item(lang), "A."),
+        render_pairwise(CLARITY, make_item(lang), "A.", "B."),
+    ):
+        assert warn in system(msgs)
+        assert other in system(msgs)
+
+
+def test_between_anchors_rule_only_when_a_level_lacks_an_anchor() -> None:
+    full = CLARITY.model_copy(deep=True)
+    for c in full.criteria:
+        c.anchors = {k: c.anchors.get(k) or next(iter(c.anchors.values())) for k in full.scale.levels()}
+    sparse_sys = system(render_single(CLARITY, make_item("en"), "A."))
+    full_sys = system(render_single(full, make_item("en"), "A."))
+    assert "no anchor of its own" in sparse_sys
+    assert "no anchor of its own" not in full_sys
+
+
+def test_default_instruction_language_is_shared_by_both_items_of_a_pair() -> None:
+    both = CLARITY.model_copy(update={"instruction_lang": None})
+    ru = render_single(both, make_item("ru"), "Ответ.")
+    en = render_single(both, make_item("en"), "Answer.")
+    assert system(ru) == system(en)  # same instructions: the RU−EN gap is not the judge's language
+    assert system(ru).startswith("You are an impartial expert grader")
+    only_ru = both.model_copy(update={"applies_to": both.applies_to.model_copy(update={"langs": ["ru"]})})
+    assert only_ru.judge_lang("ru") == "ru"
+    assert both.model_copy(update={"instruction_lang": "ru"}).judge_lang("en") == "ru"
+    assert CLARITY.judge_lang("ru") == "ru" and CLARITY.judge_lang("en") == "en"  # instruction_lang: item
+
+
+def test_reference_hidden_from_rubrics_that_grade_language() -> None:
+    item = make_item("ru")
+    assert item.reference
+    shown = render_single(CLARITY, item, "A.")
+    hidden = render_single(CLARITY.model_copy(update={"include_reference": False}), item, "A.")
+    assert "<reference>" in user(shown)
+    assert "<reference>" not in user(hidden)
+    assert "<reference>" not in system(hidden)
+    assert item.reference not in user(hidden)
+
+
+def test_na_offered_only_where_the_rubric_allows_it() -> None:
+    from judge.rubric import Bilingual
+
+    na = CLARITY.model_copy(deep=True)
+    na.criteria[0].not_applicable_when = Bilingual(ru="Нечего оценивать.", en="Nothing to grade.")
+    sys = system(render_single(na, make_item("en"), "A."))
+    first, second = na.criteria[0].id, na.criteria[1].id
+    assert f'"{first}": {{"rationale": "…", "score": 1–5 | "n/a"}}' in sys
+    assert f'"{second}": {{"rationale": "…", "score": 1–5}}' in sys
+    assert '"n/a" (not applicable): Nothing to grade.' in sys
+    plain = system(render_single(CLARITY, make_item("en"), "A."))
+    assert "n/a" not in plain
