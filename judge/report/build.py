@@ -168,6 +168,7 @@ def _rubric_infos(q: ReportData, judges: dict[str, list[str]]) -> list[RubricInf
                 scale_max=int(r["scale_max"]),
                 criteria=order,
                 weights={c: w[c] for c in order},
+                include_reasoning=r["include_reasoning"],
                 judges=judges.get(r["rubric"], []),
             )
         )
@@ -235,6 +236,7 @@ def build_report(
             "cost": sec.cost(b),
             "judge_reliability": judge_reliability(b, rubrics),
         }
+        _visible_answer_note(sections["overview"], rubrics)
         partial = Sections.model_construct(**sections, caveats=Caveats(title="Caveats"))
         sections["caveats"] = caveats(q.counts(), partial, rubrics, note, demo)
     report = Report(
@@ -257,6 +259,23 @@ def build_report(
     # The legend lists the marks this report prints, read off the text every format shares.
     report.legend = legend.select(printed_text(report))
     return report
+
+
+def _visible_answer_note(overview: Any, rubrics: list[RubricInfo]) -> None:
+    """Say what the scores measure when the judge saw only the visible answer.
+
+    Why: model families differ in how much reasoning they write into the answer and how much they
+    keep in a hidden trace; a judge of the visible answer scores the explained reasoning only, and
+    a reader comparing families must know it before reading a depth or self-verification gap.
+    """
+    names = sorted({r.rubric for r in rubrics if r.include_reasoning is False})
+    if names and not overview.skipped:
+        overview.notes.append(
+            f"{', '.join(names)}: judged on the answer as the user sees it, not on the hidden reasoning trace, "
+            "so these scores measure reasoning shown in the answer; a model that reasons in its trace and "
+            "shows only the result scores lower on criteria about explained steps. The depth section shows "
+            "each model's reasoning tokens beside its scores."
+        )
 
 
 def _l(t: tuple[str, ...] | None) -> list[str] | None:

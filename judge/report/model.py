@@ -41,11 +41,11 @@ class ScoreRow(_M):
     """Scored rows (answers × samples) behind the mean."""
     n_error: int
     """Failed verdict rows left out of the mean."""
+    n_units: int
+    """Prompts (or pairs for `all`) resampled by the bootstrap."""
     n_na: int = 0
     """Rows where the criterion does not apply (an English answer graded for Russian fluency):
     counted, never averaged."""
-    n_units: int
-    """Prompts (or pairs for `all`) resampled by the bootstrap."""
 
 
 class Overview(Section):
@@ -397,6 +397,8 @@ class RubricInfo(_M):
     criteria: list[str]
     """Criterion ids in the rubric file's order."""
     weights: dict[str, float]
+    include_reasoning: bool | None = None
+    """Whether the judge saw the models' reasoning traces; false: it graded the visible answer only."""
     judges: list[str] = Field(default_factory=list)
     """LLM judges with verdicts or comparisons of this rubric (any version) in the database, whatever the
     filters. With more than one, every table row from this rubric's verdicts names its judge."""

@@ -239,7 +239,10 @@ class ReportData:
             """
             SELECT x.rubric, x.rubric_version, coalesce(r.retired_at IS NULL, true) AS current,
                    coalesce(r.scale_min, 1) AS scale_min, coalesce(r.scale_max, 5) AS scale_max,
-                   r.criteria_json
+                   r.criteria_json,
+                   CASE WHEN json_valid(r.canonical_json)
+                        THEN TRY_CAST(json_extract(r.canonical_json, '$.include_reasoning') AS BOOLEAN) END
+                        AS include_reasoning
             FROM (SELECT unnest(?) AS rubric, unnest(?) AS rubric_version) x
             LEFT JOIN rubrics r ON r.name = x.rubric AND r.version = x.rubric_version
             ORDER BY x.rubric, x.rubric_version""",

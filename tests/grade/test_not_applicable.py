@@ -166,6 +166,10 @@ def test_na_is_stored_shown_and_counted_never_averaged(tmp_path: Path) -> None:
     # the weighted total of depth_test is over the criteria that apply: correctness alone
     totals = {r.model: r.mean for r in rep.sections.overview.totals if r.rubric == "depth_test" and r.lang == "ru"}
     assert totals == {"english": 4.0, "russian": 4.0, "terse": 4.0}
+    # the judge saw the visible answer only: the report says what that measures
+    assert any(
+        "depth_test, fluency_test: judged on the answer as the user sees it" in n for n in rep.sections.overview.notes
+    )
     caveats = rep.sections.caveats
     # fluency: 2 criteria x (english, terse); depth: edge_cases of all three answers
     assert caveats.not_applicable_rows == 2 * 2 + 3

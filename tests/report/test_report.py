@@ -166,6 +166,7 @@ def test_json_has_the_stable_keys(report: Report) -> None:
         "n",
         "n_error",
         "n_units",
+        "n_na",
     ]
     assert "NaN" not in render(report, "json")
     assert Report.model_validate(data) == report  # the JSON is the whole report
