@@ -302,4 +302,28 @@ def dataset_stats(items: list[Item]) -> dict[str, Any]:
         "by_answer_type": dict(Counter(it.answer.type for it in items if it.answer)),
         "pairs": complete,
         "unpaired": sum(1 for it in items if not it.pair or pairs.get(it.pair, set()) != set(LANGS)),
+        "unpaired_by_lang": dict(
+            Counter(it.lang for it in items if not it.pair or pairs.get(it.pair, set()) != set(LANGS))
+        ),
+        "tasks_by_difficulty": dict(Counter(diff for diff in _task_difficulty(items).values())),
+        "choice_positions": dict(
+            sorted(
+                Counter(
+                    str(it.answer.value).upper() for it in items if it.answer and it.answer.type == "choice"
+                ).items()
+            )
+        ),
     }
+
+
+def _task_difficulty(items: list[Item]) -> dict[str, str]:
+    """A task (a RU/EN pair counts once) -> its difficulty; the harder one if the two differ."""
+    rank = {d: i for i, d in enumerate(DIFFICULTIES)}
+    out: dict[str, str] = {}
+    for it in items:
+        d = it.difficulty or "unset"
+        task = it.pair or it.id
+        prev = out.get(task)
+        if prev is None or rank.get(d, -1) > rank.get(prev, -1):
+            out[task] = d
+    return out

@@ -26,6 +26,18 @@ def test_valid_dataset_and_stats(tmp_path: Path) -> None:
     assert st["by_lang"] == {"en": 3, "ru": 3}
 
 
+def test_stats_count_tasks_positions_and_unpaired_languages(tmp_path: Path) -> None:
+    rows = make_items(2)
+    assert [r["lang"] for r in rows] == ["en", "ru", "en", "ru"]
+    rows[0]["difficulty"] = "hard"  # one item of a pair: the task counts as hard, once
+    rows[2]["answer"] = rows[3]["answer"] = {"type": "choice", "value": "e"}
+    rows.append({**rows[1], "id": "solo-ru", "pair": None, "lang": "ru", "answer": {"type": "choice", "value": "B"}})
+    st = dataset_stats(load_items(write_jsonl(tmp_path / "d.jsonl", rows)))
+    assert st["tasks_by_difficulty"] == {"hard": 1, "easy": 2}
+    assert st["choice_positions"] == {"B": 1, "E": 2}
+    assert st["unpaired_by_lang"] == {"ru": 1}
+
+
 @pytest.mark.parametrize(
     ("lines", "expected"),
     [
