@@ -90,26 +90,66 @@ def dataset_stats(
 
 @dataset_app.command("import")
 def dataset_import(
-    file: Annotated[Path, typer.Argument(help="The file to import.")],
+    file: Annotated[Path, typer.Argument(help="The question file to import.")],
     format: Annotated[str, typer.Option("--format", help="mtbench or arena-hard.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="Where to write our JSONL.")],
-    lang: Annotated[str, typer.Option(help="Language of the imported prompts (ru or en).")] = "en",
+    out_file: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="Where to write our JSONL (default: standard output).")
+    ] = None,
+    lang: Annotated[
+        Optional[str],
+        typer.Option(help="Language of the imported prompts (ru or en; default en). Not with --pair-with."),
+    ] = None,
+    pair_with: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--pair-with",
+            help="The same questions in the other language (same format): join both files by question_id "
+            "into RU/EN pairs. Each file's language is detected from its prompts.",
+        ),
+    ] = None,
 ) -> None:
     """Convert an MT-Bench question.jsonl or Arena-Hard question file into our JSONL format.
 
+    Items are `arena-<question_id>` or `mtbench-<question_id>`. With --pair-with, both files are
+    joined by question_id: each question becomes a pair of that name with two items, `<pair>-ru`
+    and `<pair>-en`. One file must be Russian and the other English (told from the prompts); a
+    question in only one file, a repeated question_id or a bad line is reported as
+    file:line: field: message, exit code 2, and nothing is written.
+
     Example: judge dataset import --format mtbench question.jsonl --out datasets/mtbench.jsonl
+
+    Example: judge dataset import --format arena-hard hard_ru.jsonl --pair-with hard_en.jsonl -o datasets/arena_hard_ru_en.jsonl
     """
     from judge.dataset import importers
     from judge.errors import DatasetError
 
-    if format == "mtbench":
-        items = importers.import_mtbench(file, lang=lang)
-    elif format in ("arena-hard", "arena_hard", "arenahard"):
-        items = importers.import_arena_hard(file, lang=lang)
-    else:
+    fmt = importers.FORMAT_ALIASES.get(format, format)
+    if fmt not in importers.FORMATS:
         raise DatasetError([f"--format: unknown format {format!r} (known: mtbench, arena-hard)"])
+    if pair_with is not None:
+        if lang is not None:
+            raise DatasetError(["--lang: not with --pair-with: the language of each file is detected from its prompts"])
+        paired = importers.import_paired(file, pair_with, fmt=fmt)
+        for path, vote in paired.langs.items():
+            err.print(f"{path}: {vote.lang} ({vote.describe()})", markup=False, highlight=False)
+        items, what = paired.items, f"{len(paired.items)} items ({paired.pairs} RU/EN pairs)"
+    else:
+        reader = importers.import_mtbench if fmt == "mtbench" else importers.import_arena_hard
+        items = reader(file, lang=lang or "en")
+        what = f"{len(items)} items"
+    if out_file is None:
+        text = importers.dumps_jsonl(items)
+        buffer = getattr(sys.stdout, "buffer", None)  # UTF-8 whatever the locale says
+        if buffer is not None:
+            sys.stdout.flush()
+            buffer.write(text.encode("utf-8"))
+            buffer.flush()
+        else:
+            sys.stdout.write(text)
+        err.print(f"wrote {what} to standard output", markup=False, highlight=False)
+        return
     importers.write_jsonl(items, out_file)
-    out.print(f"wrote {len(items)} items to {out_file}")
+    out.print(escape(f"wrote {what} to {out_file}"), highlight=False, soft_wrap=True)
 
 
 @app.command("import-answers")
