@@ -33,6 +33,9 @@ from judge.checks.terms import drop_code_lines, latin_words, running_text
 from judge.checks.text import prose, shorten, strip_think
 from judge.dataset import Item
 
+MIXED_TAG = "mixed-language"
+"""An item tag: the task itself asks for passages in another language (English equivalents of Russian
+idioms, say), so the share of Latin-script words says nothing about the answer's language."""
 MIN_LETTERS = 20
 """Fewer letters of running text than this: too short to tell (`passed` None). On 10 letters of a
 Russian prompt lingua's best guess is wrong one time in five, on 15 one time in nine."""
@@ -114,7 +117,11 @@ def language(
             _mixed_row(visible, max_examples),
         ]
         if expected == "ru":
-            rows.append(_latin_row(visible, item.prompt, latin_share_max, max_examples))
+            if MIXED_TAG in item.tags:
+                detail = f"not measured: the task asks for passages in another language (tag {MIXED_TAG!r})"
+                rows.append(CheckRow(criterion="latin_share", score=None, passed=None, detail=detail))
+            else:
+                rows.append(_latin_row(visible, item.prompt, latin_share_max, max_examples))
         return rows
 
     return run
