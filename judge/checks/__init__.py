@@ -7,6 +7,7 @@ by name (as a rubric refers to it). Importing this package registers the bundled
 from __future__ import annotations
 
 from . import answer as _answer  # noqa: F401  (registers check:answer)
+from . import constraints as _constraints  # noqa: F401  (registers check:constraints)
 from . import language as _language  # noqa: F401  (registers check:language)
 from .answer import (
     AnswerSegment,

@@ -501,7 +501,7 @@ def test_unknown_check_lists_known_names() -> None:
     with pytest.raises(RubricError) as e:
         get_check("langauge")
     assert isinstance(e.value, JudgeError) and not isinstance(e.value, KeyError)
-    assert "'langauge'" in e.value.message and "answer, language" in e.value.message
+    assert "'langauge'" in e.value.message and "answer, constraints, language" in e.value.message
 
 
 @pytest.mark.parametrize(
