@@ -282,7 +282,7 @@ def check_files(paths: Iterable[str | Path]) -> list[FileCheck]:
 
 
 def dataset_stats(items: list[Item]) -> dict[str, Any]:
-    """Counts by language, category, difficulty; checkable and paired items."""
+    """Counts by language, category, difficulty; checkable (an answer or constraints) and paired items."""
     pairs: dict[str, set[str]] = {}
     for it in items:
         if it.pair:
@@ -298,7 +298,7 @@ def dataset_stats(items: list[Item]) -> dict[str, Any]:
         "by_category": dict(sorted(cats.items())),
         "tasks_by_category": {c: len(v) for c, v in sorted(task_cats.items())},
         "by_difficulty": dict(Counter(it.difficulty or "unset" for it in items)),
-        "checkable": sum(1 for it in items if it.answer is not None),
+        "checkable": sum(1 for it in items if it.answer is not None or it.constraints is not None),
         "by_answer_type": dict(Counter(it.answer.type for it in items if it.answer)),
         "pairs": complete,
         "unpaired": sum(1 for it in items if not it.pair or pairs.get(it.pair, set()) != set(LANGS)),

@@ -1,9 +1,10 @@
 """Verify every machine-checkable item of seed part B (code, reading, instruction, writing).
 
 Code items are run; bug-finding items are checked by running the buggy and the fixed code;
-instruction regexes must accept a compliant answer and reject non-compliant ones; reading answers
-must be supported by the passage. Answers go through the product's own `check:answer`
-(judge.checks), so the references' final lines are checked exactly as a model's answer would be.
+instruction constraints and regexes must accept a compliant answer and reject non-compliant ones
+(each on the right row); reading answers must be supported by the passage. Answers go through the
+product's own checks (`check:answer`, `check:constraints`; judge.checks), so the references' final
+lines are checked exactly as a model's answer would be.
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ def test_part_b_shape() -> None:
     for it in ITEMS:
         pairs.setdefault(it.pair or "", set()).add(it.lang)
     assert all(langs == {"ru", "en"} for langs in pairs.values())
+    # `hard` means four or more dependent steps (or a trap plus steps); open writing tasks are not hard.
     hard = {it.pair for it in ITEMS if it.difficulty == "hard"}
-    assert len(hard) * 3 >= sum(OURS.values())
+    assert len(hard) * 4 >= sum(OURS.values())
+    assert not any(it.difficulty == "hard" for it in ITEMS if it.category == "writing")
     for it in ITEMS:
         if it.category != "writing":
             continue
@@ -132,18 +135,25 @@ def _options(item: Item) -> dict[str, str]:
     return dict(re.findall(r"^([A-E])\) (.+)$", item.prompt, re.MULTILINE))
 
 
-def _verify_tail_sum(item: Item) -> None:
-    """Exactly one option's call disagrees with the spec (sum of the last n elements)."""
+def _verify_chunks(item: Item) -> None:
+    """Exactly one option's call disagrees with the spec (chunks of n, the last one may be shorter)."""
     ns = exec_ns(code_of(item))
-    buggy = ns["tail_sum"]
+    buggy = ns["chunks"]
 
-    def spec(nums: list[int], n: int) -> int:
-        return sum(nums[max(len(nums) - n, 0) :]) if n > 0 else 0
+    def spec(items: list[int], n: int) -> list[list[int]]:
+        out: list[list[int]] = []
+        for x in items:
+            if not out or len(out[-1]) == n:
+                out.append([])
+            out[-1].append(x)
+        return out
 
+    opts = _options(item)
+    assert sorted(opts) == ["A", "B", "C", "D", "E"]
     wrong = set()
-    for letter, text in _options(item).items():
+    for letter, text in opts.items():
         call = text.strip("`")
-        if eval(call, {"tail_sum": buggy}) != eval(call, {"tail_sum": spec}):
+        if eval(call, {"chunks": buggy}) != eval(call, {"chunks": spec}):
             wrong.add(letter)
     assert wrong == {item.answer.value}  # type: ignore[union-attr]
 
@@ -171,7 +181,7 @@ def _verify_moving_max(item: Item) -> None:
 
 
 CODE_VERIFIERS: dict[str, Callable[[Item], None]] = {
-    "code-004": _verify_tail_sum,
+    "code-004": _verify_chunks,
     "code-010": _verify_moving_max,
 }
 
@@ -203,13 +213,29 @@ READING_EVIDENCE: dict[str, list[str]] = {
 }
 
 
+# The option the worked solution argues for (the options were reordered to spread the letters,
+# so the answer letter must still point at this text).
+READING_KEY: dict[str, tuple[str, str]] = {
+    "read-001": ("Родственник из Саратова; на улице идёт дождь", "A relative from Aberdeen; it is raining"),
+    "read-002": ("ни диском, ни корпоративной почтой", "neither the shared drive nor company email"),
+    "read-003": ("Между двумя и шестью", "Between 2am and 6am"),
+    "read-004": ("Виляющий, с прямым отрезком, направленным вверх", "straight run pointing up"),
+    "read-006": ("В целом отрицательное", "Largely negative"),
+    "read-007": ("заголовок газеты преувеличивает", "headline overstates"),
+    "read-008": ("Игорь полил", "Ian watered"),
+    "read-009": ("Осенью", "Autumn"),
+    "read-010": ("рукопись", "manuscript"),
+}
+
+
 def _verify_reading(item: Item) -> None:
     for phrase in READING_EVIDENCE[item.id]:
         assert phrase in item.prompt, f"{item.id}: evidence {phrase!r} missing from the passage"
     if item.answer.type == "choice":  # type: ignore[union-attr]
         opts = _options(item)
         assert sorted(opts) == ["A", "B", "C", "D"], item.id
-        assert item.answer.value in opts  # type: ignore[union-attr]
+        key = READING_KEY[item.pair or ""][0 if item.lang == "ru" else 1]
+        assert [k for k, v in opts.items() if key in v] == [item.answer.value], item.id  # type: ignore[union-attr]
 
 
 def _verify_party(item: Item) -> None:
@@ -248,15 +274,23 @@ def _verify_timeline(item: Item) -> None:
     assert letter == item.answer.value  # type: ignore[union-attr]
 
 
-# ---------------------------------------------------------------- instruction: regexes accept/reject
+# ---------------------------------------------------------------- instruction: constraints and regexes
 
 _EXAMPLE = re.compile(r"^(?:Пример ответа|Example answer):\n", re.MULTILINE)
+_CONSTRAINTS_CHECK = get_check("constraints")
 
 
 def example_of(item: Item) -> str:
     parts = _EXAMPLE.split(item.reference or "")
     assert len(parts) == 2, f"{item.id}: reference needs one 'Пример ответа:'/'Example answer:' section"
     return parts[1].strip("\n")
+
+
+def verdicts(item: Item, text: str) -> dict[str, bool | None]:
+    """Every row the product's checks give an instruction answer: `regex` (the structural regex of
+    `check:answer`) and one per constraint of `check:constraints` (`words`, `banned`, ...)."""
+    rows = (_ANSWER_CHECK(item, text) if item.answer else []) + _CONSTRAINTS_CHECK(item, text)
+    return {"regex" if r.criterion == "correct" else r.criterion: r.passed for r in rows}
 
 
 def _sub(old: str, new: str) -> Callable[[str], str]:
@@ -271,151 +305,223 @@ def _const(text: str) -> Callable[[str], str]:
     return lambda _ex: text
 
 
-# Each entry turns the compliant example into an answer that breaks exactly one constraint.
-NONCOMPLIANT: dict[str, list[Callable[[str], str]]] = {
+# Each entry turns the compliant example into an answer that breaks exactly one constraint, and
+# names the row that must fail.
+NONCOMPLIANT: dict[str, list[tuple[str, Callable[[str], str]]]] = {
     "instr-001-ru": [
-        lambda ex: ex + "\n- Возьмите фонарик.",
-        lambda ex: "Вот мои советы:\n" + ex,
-        lambda ex: "\n".join(ex.splitlines()[:2]),
-        lambda ex: ex + "\n\nУдачного похода!",
+        ("regex", lambda ex: ex + "\n- Возьмите фонарик."),
+        ("regex", lambda ex: "Вот мои советы:\n" + ex),
+        ("regex", lambda ex: "\n".join(ex.splitlines()[:2])),
+        ("regex", lambda ex: ex + "\n\nУдачного похода!"),
     ],
     "instr-001-en": [
-        lambda ex: ex + "\n- Bring a torch.",
-        lambda ex: "Here are my tips:\n" + ex,
-        lambda ex: "\n".join(ex.splitlines()[:2]),
-        lambda ex: ex + "\n\nHave a great trip!",
+        ("regex", lambda ex: ex + "\n- Bring a torch."),
+        ("regex", lambda ex: "Here are my tips:\n" + ex),
+        ("regex", lambda ex: "\n".join(ex.splitlines()[:2])),
+        ("regex", lambda ex: ex + "\n\nHave a great trip!"),
     ],
     "instr-002-ru": [
-        _const("Инфляция — это рост цен, из-за которого деньги дешевеют."),
-        _const("Инфляция — это рост цен и обесценивание денежных сбережений."),
-        _const("Инфляция — это когда на ту же зарплату со временем можно купить меньше товаров."),
-        lambda ex: ex + " " + ex,
+        ("banned", _const("Инфляция — это рост цен, из-за которого деньги дешевеют.")),
+        ("banned", _const("Инфляция — это рост цен: за год на ту же сумму денег можно купить меньше.")),
+        ("banned", _const("Инфляция — это рост цен и обесценивание денежных сбережений.")),
+        ("required", _const("Инфляция — это когда на ту же зарплату со временем можно купить меньше товаров.")),
+        ("words", lambda ex: ex + " " + ex),
     ],
     "instr-002-en": [
-        _const("Inflation is a rise in prices that makes money worth less."),
-        _const("Inflation means your pay buys fewer things over time."),
-        lambda ex: ex + " " + ex,
+        ("banned", _const("Inflation is a rise in prices that makes money worth less.")),
+        ("banned", _const("Inflation is a rise in prices that leaves moneyed savers poorer.")),
+        ("required", _const("Inflation means your pay buys fewer things over time.")),
+        ("words", lambda ex: ex + " " + ex),
     ],
     "instr-003-ru": [
-        lambda ex: "У" + ex[1:],
-        _sub("москве", "Москве"),
-        lambda ex: "в большом городе " + ex,
-        lambda ex: ex + " потом всё стихает. и снова шумит.",
-        lambda ex: ex.split(". ")[0] + ".",
+        ("regex", lambda ex: "У" + ex[1:]),
+        ("regex", _sub("москве", "Москве")),
+        ("starts_with", lambda ex: "в большом городе " + ex),
+        ("starts_with", _sub("утро в москве", "утром в москве")),
+        ("sentences", lambda ex: ex + " потом всё стихает. и снова шумит."),
+        ("sentences", lambda ex: ex.split(". ")[0] + "."),
     ],
     "instr-003-en": [
-        _sub(" i watch", " I watch"),
-        lambda ex: "M" + ex[1:],
-        lambda ex: "in the " + ex,
-        lambda ex: ex + " then it rains. then it stops.",
+        ("regex", _sub(" i watch", " I watch")),
+        ("regex", lambda ex: "M" + ex[1:]),
+        ("starts_with", lambda ex: "in the " + ex),
+        ("starts_with", _sub("morning in london", "mornings in london")),
+        ("sentences", lambda ex: ex + " then it rains. then it stops."),
+        ("sentences", lambda ex: ex.split(". ")[0] + "."),
     ],
     "instr-004-ru": [
-        lambda ex: "```json\n" + ex + "\n```",
-        lambda ex: "Вот рецепт:\n" + ex,
-        _sub('"minutes": 10', '"minutes": "10"'),
-        _sub('"яйца", ', ""),
-        _sub("Омлет с помидорами", "Omelette"),
+        ("regex", lambda ex: "```json\n" + ex + "\n```"),
+        ("regex", lambda ex: "Вот рецепт:\n" + ex),
+        ("regex", _sub('"minutes": 10', '"minutes": "10"')),
+        ("regex", _sub('"яйца", ', "")),
+        ("regex", _sub("Омлет с помидорами", "Omelette")),
     ],
     "instr-004-en": [
-        lambda ex: "```json\n" + ex + "\n```",
-        lambda ex: ex + "\nEnjoy your breakfast!",
-        _sub('"minutes": 10', '"minutes": "ten"'),
-        _sub('"eggs", "bread", "butter"', '"eggs", "bread", "butter", "salt"'),
+        ("regex", lambda ex: "```json\n" + ex + "\n```"),
+        ("regex", lambda ex: ex + "\nEnjoy your breakfast!"),
+        ("regex", _sub('"minutes": 10', '"minutes": "ten"')),
+        ("regex", _sub('"eggs", "bread", "butter"', '"eggs", "bread", "butter", "salt"')),
     ],
     "instr-005-ru": [
-        lambda ex: ex.replace("\n\n", "\n"),
-        lambda ex: ex + "\n\nСпасибо всем неравнодушным.",
-        _sub("вознаграждение", "награда"),
-        _sub("рыжий", "полосатый"),
-        _sub("колокольчиком.", "колокольчиком!"),
+        ("paragraphs", lambda ex: ex.replace("\n\n", "\n")),
+        ("paragraphs", lambda ex: ex + "\n\nСпасибо всем неравнодушным."),
+        ("required", _sub("вознаграждение", "награда")),
+        ("required", _sub("рыжий", "полосатый")),
+        ("regex", _sub("колокольчиком.", "колокольчиком!")),
     ],
     "instr-005-en": [
-        lambda ex: ex.replace("\n\n", " "),
-        lambda ex: "LOST CAT\n\n" + ex,
-        _sub("reward", "thank-you gift"),
-        _sub("blue collar", "blue harness"),
-        _sub("for anyone who finds him.", "for anyone who finds him!"),
+        ("paragraphs", lambda ex: ex.replace("\n\n", " ")),
+        ("paragraphs", lambda ex: "LOST CAT\n\n" + ex),
+        ("required", _sub("reward", "thank-you gift")),
+        ("required", _sub("blue collar", "blue harness")),
+        ("regex", _sub("for anyone who finds him.", "for anyone who finds him!")),
     ],
     "instr-006-ru": [
-        lambda ex: "\n".join(ex.splitlines()[1:]),
-        lambda ex: "Весна\n" + ex,
-        lambda ex: ex + "\nИ всё вокруг поёт и звенит.",
-        _sub("Синеет небо", "И синее небо"),
-        _sub("На ветках почки", "На ветках весенние почки"),
+        ("regex", lambda ex: "\n".join(ex.splitlines()[1:])),
+        ("regex", lambda ex: "Весна\n" + ex),
+        ("regex", lambda ex: ex + "\nИ всё вокруг поёт и звенит."),
+        ("regex", _sub("Синеет небо", "И синее небо")),
+        ("banned", _sub("На ветках почки", "На ветках весенние почки")),
+        ("banned", _sub("Синеет небо над сторонкой", "Синеет небо весной над сторонкой")),
     ],
     "instr-006-en": [
-        lambda ex: "\n".join(ex.splitlines()[:-1]),
-        lambda ex: "Spring\n" + ex,
-        _sub("Robins shout", "The robins shout"),
-        _sub("New green leaves", "New spring leaves"),
+        ("regex", lambda ex: "\n".join(ex.splitlines()[:-1])),
+        ("regex", lambda ex: "Spring\n" + ex),
+        ("regex", _sub("Robins shout", "The robins shout")),
+        ("banned", _sub("New green leaves", "New spring leaves")),
+        ("banned", _sub("Puddles shine", "Puddles and springs shine")),
     ],
     "instr-007-ru": [
-        _sub("Возьмёте её с собой на тренировку или в офис?", "Берите её с собой на тренировку и в офис."),
-        _sub("Бутылка из", "Идеальная бутылка из"),
-        _sub("заменяет сотни", "лучше всего заменяет сотни"),
-        lambda ex: " ".join(ex.split()[:30]) + "?",
-        lambda ex: ex.replace("?", ".") + " " + ex,
+        (
+            "ends_with",
+            _sub("Возьмёте её с собой на тренировку или в офис?", "Берите её с собой на тренировку и в офис."),
+        ),
+        ("banned", _sub("Бутылка из", "Идеальная бутылка из")),
+        ("banned", _sub("заменяет сотни", "лучше всего заменяет сотни")),
+        ("banned", _sub("Одна такая бутылка", "Одна лучшая бутылка")),
+        ("words", lambda ex: " ".join(ex.split()[:30]) + "?"),
+        ("words", lambda ex: ex.replace("?", ".") + " " + ex),
     ],
     "instr-007-en": [
-        _sub("Where will you take yours first?", "Take it everywhere."),
-        _sub("this 750 ml bottle", "this perfect 750 ml bottle"),
-        _sub("easy to clean", "the best to clean"),
-        lambda ex: " ".join(ex.split()[:30]) + "?",
+        ("ends_with", _sub("Where will you take yours first?", "Take it everywhere.")),
+        ("banned", _sub("this 750 ml bottle", "this perfect 750 ml bottle")),
+        ("banned", _sub("easy to clean", "the best to clean")),
+        ("banned", _sub("seals tightly", "seals perfectly")),
+        ("words", lambda ex: " ".join(ex.split()[:30]) + "?"),
+        ("words", lambda ex: ex.replace("?", ".") + " " + ex),
     ],
     "instr-008-ru": [
-        _sub("Солнечные лучи только", "Солнечный свет и лучи только"),
-        _sub("Поэтому, когда они", "Когда они"),
-        lambda ex: ex + " Вот и всё.",
-        lambda ex: ex.rsplit(" Эти лучи", 1)[0],
+        ("banned", _sub("Солнечные лучи только", "Солнечный свет и лучи только")),
+        ("banned", _sub("сквозь воздух", "сквозь залитый светом воздух")),
+        ("banned", _sub("Эти лучи долетают", "На рассвете эти лучи долетают")),
+        ("regex", _sub("Поэтому, когда они", "Когда они")),
+        ("sentences", lambda ex: ex + " Вот и всё."),
+        ("sentences", lambda ex: ex.rsplit(" Эти лучи", 1)[0]),
     ],
     "instr-008-en": [
-        _sub("Sunshine looks white", "Sunlight looks white"),
-        _sub("So when it passes", "When it passes"),
-        lambda ex: ex + " Cool, right?",
+        ("banned", _sub("Sunshine looks white", "Sunlight looks white")),
+        ("banned", _sub("bounce the blue part", "bounce the blue lights")),
+        ("banned", _sub("Sunshine looks white", "Sun-light looks white")),
+        ("regex", _sub("So when it passes", "When it passes")),
+        ("sentences", lambda ex: ex + " Cool, right?"),
+        ("sentences", lambda ex: ex.rsplit(" That scattered", 1)[0]),
     ],
     "instr-009-ru": [
-        lambda ex: ex + "\nИван",
-        lambda ex: "Добрый день! " + ex,
-        _sub("В четверг в 15:00 у меня", "К сожалению, в четверг в 15:00 у меня"),
-        _sub("Хорошего дня!", "Хорошего вечера!"),
-        _sub(
-            "Подстроюсь под ваш вариант.",
-            "Подстроюсь под ваш вариант. " + "Очень жду встречи и уверен, что мы обсудим все вопросы. " * 3,
+        ("ends_with", lambda ex: ex + "\nИван"),
+        ("starts_with", lambda ex: "Добрый день! " + ex),
+        ("banned", _sub("В четверг в 15:00 у меня", "К сожалению, в четверг в 15:00 у меня")),
+        ("ends_with", _sub("Хорошего дня!", "Хорошего вечера!")),
+        (
+            "words",
+            _sub(
+                "Подстроюсь под ваш вариант.",
+                "Подстроюсь под ваш вариант. " + "Очень жду встречи и уверен, что мы обсудим все вопросы. " * 3,
+            ),
         ),
     ],
     "instr-009-en": [
-        lambda ex: ex + "\nBest, Sam",
-        lambda ex: "Hi! " + ex,
-        _sub("I've already got", "Unfortunately, I've already got"),
-        _sub(
-            "Happy to fit around you.",
-            "Happy to fit around you. " + "Looking forward to catching up on everything then. " * 4,
+        ("ends_with", lambda ex: ex + "\nBest, Sam"),
+        ("starts_with", lambda ex: "Hi! " + ex),
+        ("banned", _sub("I've already got", "Unfortunately, I've already got")),
+        ("ends_with", _sub("Have a good day!", "Have a good evening!")),
+        (
+            "words",
+            _sub(
+                "Happy to fit around you.",
+                "Happy to fit around you. " + "Looking forward to catching up on everything then. " * 4,
+            ),
         ),
     ],
     "instr-010-ru": [
-        lambda ex: ex + "\n\nУдачного выступления!",
-        lambda ex: "План выступления:\n" + ex,
-        _sub("- Аудиокниги в дороге до школы", ""),
-        lambda ex: ex + "\n## Итог\n- Читайте\n- Обсуждайте",
-        lambda ex: ex.replace("# Зачем", "## Зачем", 1),
+        ("regex", lambda ex: ex + "\n\nУдачного выступления!"),
+        ("regex", lambda ex: "План выступления:\n" + ex),
+        ("regex", _sub("- Аудиокниги в дороге до школы", "")),
+        ("regex", lambda ex: ex + "\n## Итог\n- Читайте\n- Обсуждайте"),
+        ("regex", lambda ex: ex.replace("# Зачем", "## Зачем", 1)),
     ],
     "instr-010-en": [
-        lambda ex: ex + "\n\nThanks for listening!",
-        _sub("- Audiobooks on the bus to school", ""),
-        lambda ex: ex.replace("- Start with", "- Ask a librarian\n- Start with", 1),
+        ("regex", lambda ex: ex + "\n\nThanks for listening!"),
+        ("regex", _sub("- Audiobooks on the bus to school", "")),
+        ("regex", lambda ex: ex.replace("- Start with", "- Ask a librarian\n- Start with", 1)),
     ],
+}
+
+# Answers that still comply: the counts and matches must not trip on them (inflected required
+# words, words that merely contain a banned one, abbreviations and initials inside a sentence).
+STILL_COMPLIANT: dict[str, list[Callable[[str], str]]] = {
+    "instr-002-ru": [_sub("через год", "через триста шестьдесят пять дней")],  # «дней» is not «деньги»
+    "instr-002-en": [_sub("savings slowly", "monetary savings slowly")],  # not "money*"
+    "instr-003-ru": [_sub("люди с наушниками", "люди, т. е. пассажиры с наушниками,")],
+    "instr-003-en": [_sub("commuters with headphones", "commuters, e.g. students with headphones,")],
+    "instr-005-ru": [_sub("крупный, рыжий,", "крупный, рыжего окраса,")],
+    "instr-005-en": [_sub("There is a reward for", "Rewards await")],
+    "instr-007-ru": [_sub("вмещает 750 мл", "вмещает 0,75 л, т. е. 750 мл,")],
+    "instr-007-en": [_sub("this 750 ml bottle", "this 0.75 l (i.e. 750 ml) bottle")],
+    "instr-008-ru": [
+        _sub("на самом деле", "на самом деле, т. е. по правде, как объяснил лорд Д. Рэлей,"),
+        _sub("Солнечные лучи", "Солнечные (а также звёздные) лучи"),
+    ],
+    "instr-008-en": [
+        _sub("much more than the red part", "much more than the red part, which they only nudge slightly"),
+        _sub("mixed together", "mixed together, as Dr. J. W. Strutt showed in 1871"),
+    ],
+    "instr-009-ru": [_sub("Спасибо за приглашение!", "Спасибо за приглашение, т. е. за внимание!")],
+    "instr-009-en": [_sub("Thanks for the invite!", "Thanks for the invite, Mr. Smith!")],
 }
 
 
 def _verify_instruction(item: Item) -> None:
     ex = example_of(item)
-    assert passes(item, ex), f"{item.id}: the regex rejects the reference's compliant example"
+    ok = verdicts(item, ex)
+    assert ok and all(v is True for v in ok.values()), f"{item.id}: the compliant example fails: {ok}"
     if item.pair == "instr-004":
         json.loads(ex)
-    for i, breaker in enumerate(NONCOMPLIANT[item.id]):
+    for i, variant in enumerate(STILL_COMPLIANT.get(item.id, [])):
+        text = variant(ex)
+        got = verdicts(item, text)
+        assert all(v is True for v in got.values()), f"{item.id}: compliant variant #{i} fails {got}:\n{text}"
+    for i, (criterion, breaker) in enumerate(NONCOMPLIANT[item.id]):
         bad = breaker(ex)
         assert bad != ex
-        assert not passes(item, bad), f"{item.id}: non-compliant answer #{i} accepted:\n{bad}"
+        got = verdicts(item, bad)
+        assert got.get(criterion) is False, (
+            f"{item.id}: non-compliant answer #{i} not failed by {criterion}: {got}\n{bad}"
+        )
+
+
+def test_instruction_pairs_are_symmetric() -> None:
+    """The Russian and English versions of an instruction item are checked by the same kinds of rows."""
+    for it in ITEMS:
+        if it.category != "instruction" or it.lang != "ru":
+            continue
+        en = BY_ID[f"{it.pair}-en"]
+        assert verdicts(it, example_of(it)).keys() == verdicts(en, example_of(en)).keys(), it.pair
+        assert it.constraints == en.constraints or (
+            it.constraints is not None
+            and en.constraints is not None
+            and it.constraints.model_dump(exclude_defaults=True).keys()
+            == en.constraints.model_dump(exclude_defaults=True).keys()
+        ), it.pair
 
 
 # ---------------------------------------------------------------- the verifier table
@@ -431,14 +537,14 @@ VERIFIERS = {f"{pair}-{lang}": fn for pair, fn in _BY_PAIR.items() for lang in (
 
 
 def test_verifier_table_covers_exactly_the_checkable_items() -> None:
-    checkable = {it.id for it in ITEMS if it.answer is not None}
+    checkable = {it.id for it in ITEMS if it.answer is not None or it.constraints is not None}
     assert set(VERIFIERS) == checkable
 
 
 @pytest.mark.parametrize("item_id", sorted(VERIFIERS))
 def test_answer_verified(item_id: str) -> None:
     item = BY_ID[item_id]
-    assert item.answer is not None
+    assert item.answer is not None or item.constraints is not None
     VERIFIERS[item_id](item)
 
 
