@@ -192,7 +192,13 @@ class ModelConfig(Strict):
 class JudgeConfig(Strict):
     model: str | ModelConfig = "judge"
     """A [[models]] name, or an endpoint table of its own."""
-    rubrics: list[str] = Field(default_factory=lambda: ["rubrics/reasoning_depth.yaml", "rubrics/russian_fluency.yaml"])
+    rubrics: list[str] = Field(
+        default_factory=lambda: [
+            "rubrics/reasoning_depth.yaml",
+            "rubrics/russian_fluency.yaml",
+            "rubrics/english_fluency.yaml",
+        ]
+    )
     mode: Literal["single", "pairwise", "both"] = "single"
     prompts_dir: str | None = None
     rationale_max_chars: int = Field(default=300, ge=20, le=4000)

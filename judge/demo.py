@@ -80,6 +80,7 @@ tags = ["demo", "judge"]
 
 [judge]
 model = "qwen0.5b-judge"
+# english_fluency is left out to keep the CPU demo short; add it to measure the RU-EN fluency gap
 rubrics = ["rubrics/reasoning_depth.yaml", "rubrics/russian_fluency.yaml"]
 mode = "single"  # pairwise doubles the judge calls; grammar-constrained decoding is slow on a CPU
 rationale_max_chars = 100

@@ -25,7 +25,10 @@ from tests.helpers import ROOT
 
 CORPUS = sorted((Path(__file__).parent / "data" / "injection").glob("*.json"))
 CASES = [json.loads(p.read_text(encoding="utf-8")) for p in CORPUS]
-RUBRICS = [load_rubric(ROOT / "rubrics" / name) for name in ("reasoning_depth.yaml", "russian_fluency.yaml")]
+RUBRICS = [
+    load_rubric(ROOT / "rubrics" / name)
+    for name in ("reasoning_depth.yaml", "russian_fluency.yaml", "english_fluency.yaml")
+]
 TRACE = load_rubric(Path(__file__).parent / "data" / "rubrics" / "reasoning_trace.yaml")  # shows the reasoning
 
 BLOCKS = (
@@ -122,7 +125,8 @@ def test_corpus_size_and_languages() -> None:
 def test_single(case: dict, rubric) -> None:
     lang, payload = case["lang"], case["answer"]
     system, user = (m["content"] for m in render_single(rubric, item(lang), payload))
-    check_user(user, {"question": 1, "reference": 1, "answer": 1}, {"answer": payload}, "answer")
+    ref = int(rubric.include_reference)  # the fluency rubrics never show the reference
+    check_user(user, {"question": 1, "reference": ref, "answer": 1}, {"answer": payload}, "answer")
     check_system(system, render_system(rubric, rubric.judge_lang(lang), "single"), payload)
 
 
@@ -135,7 +139,7 @@ def test_pairwise_in_both_positions(case: dict, rubric) -> None:
         system, user = (m["content"] for m in render_pairwise(rubric, item(lang), a, b))
         check_user(
             user,
-            {"question": 1, "reference": 1, "answer_a": 1, "answer_b": 1},
+            {"question": 1, "reference": int(rubric.include_reference), "answer_a": 1, "answer_b": 1},
             {"answer_a": a, "answer_b": b},
             "answer_b",
         )

@@ -79,8 +79,8 @@ def language_match(expected: str, answer_text: str, min_letters: int = MIN_LETTE
 
 
 def prose_words(text: str) -> int:
-    """How many words the prose of `text` has (code, math and URLs left out)."""
-    return len(scripts.words(_visible(text)))
+    """How many words with letters the prose of `text` has (code, math, URLs and bare numbers left out)."""
+    return sum(1 for w in scripts.words(_visible(text)) if any(c.isalpha() for c in w))
 
 
 def mixed_script_words(text: str) -> list[str]:

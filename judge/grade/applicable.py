@@ -33,12 +33,27 @@ def not_applicable_reason(rubric: Rubric, item: Item, answer: str) -> str | None
             return f"the task asks for an answer in {asked}; {rubric.name} grades text in {want} only"
     if rule.min_words:
         n = prose_words(answer)
+        if n == 0:
+            return "no prose to grade: the answer is code, formulas, numbers or URLs only"
         if n < rule.min_words:
             return f"too short to grade: {n} word{'s' * (n != 1)} of prose (the rubric needs {rule.min_words})"
     row = language_match(want, answer)
     if row.passed is False:
         return f"the answer is not in {want}: {row.detail}"
     return None
+
+
+def criterion_reasons(rubric: Rubric, item: Item) -> dict[str, str]:
+    """Criterion id -> why it does not apply to `item`, for criteria with an `applies_if` rule."""
+    out = {}
+    for c in rubric.criteria:
+        rule = c.applies_if
+        if rule is not None and not rule.holds(item.tags, item.reference):
+            what = [f"no tag {' or '.join(rule.tags_any)}"] if rule.tags_any else []
+            if rule.reference_matches:
+                what.append("no reference" if not item.reference else "the reference does not name it")
+            out[c.id] = f"{c.id} does not apply to this item ({', '.join(what)})"
+    return out
 
 
 def na_rows(base: dict[str, Any], rubric: Rubric, reason: str, *, single: bool) -> list[dict[str, Any]]:

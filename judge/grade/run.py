@@ -24,7 +24,7 @@ from judge.store import BatchWriter, Store, now
 from judge.store.progress import track
 from judge.store.summary import StageSummary
 
-from .applicable import na_rows, not_applicable_reason
+from .applicable import criterion_reasons, na_rows, not_applicable_reason
 from .call import JudgeClient, failure
 from .plan import (
     Gap,
@@ -134,9 +134,10 @@ async def _single(
     notes = list(reply.notes)
     why = {c.id: _storable(scores[c.id].rationale, c.id, notes) for c in r.criteria}
     rows = []
+    ruled_out = criterion_reasons(r, a.item)
     for c in r.criteria:
         s = scores[c.id]
-        na = s.score == NA
+        na = s.score == NA or c.id in ruled_out
         es = None if na else exp.get(c.id)
         rows.append(
             {
@@ -145,7 +146,7 @@ async def _single(
                 "weight": c.weight,
                 "score": None if na else float(s.score),
                 "not_applicable": na,
-                "rationale": why[c.id],
+                "rationale": ruled_out.get(c.id, why[c.id]),
                 "expected_score": es.expected if es else None,
                 "score_dist_json": dist_json(es),
                 "logprob_coverage": es.coverage if es else None,
@@ -213,14 +214,16 @@ async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None
     pt, ct = reply.prompt_tokens, reply.completion_tokens
     notes = list(reply.notes)
     why = {c.id: _storable(prefs[c.id].rationale, c.id, notes) for c in r.criteria}
+    ruled_out = criterion_reasons(r, job.first.item)
+    na = {c.id: prefs[c.id].winner == NA or c.id in ruled_out for c in r.criteria}
     return [
         storable_row(
             {
                 **base,
                 "criterion": c.id,
-                "winner": None if prefs[c.id].winner == NA else prefs[c.id].winner,
-                "not_applicable": prefs[c.id].winner == NA,
-                "rationale": why[c.id],
+                "winner": None if na[c.id] else prefs[c.id].winner,
+                "not_applicable": na[c.id],
+                "rationale": ruled_out.get(c.id, why[c.id]),
                 "attempts": reply.attempts,
                 "prompt_tokens": pt,
                 "completion_tokens": ct,

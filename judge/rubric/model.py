@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -90,6 +91,36 @@ class AppliesTo(BaseModel):
     """Item categories."""
 
 
+class AppliesIf(BaseModel):
+    """Which items a criterion grades, decided by the program: an item carrying one of `tags_any`,
+    or whose reference matches `reference_matches` (a regular expression). Other items get "not
+    applicable" for this criterion without the judge deciding it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tags_any: list[Annotated[str, Field(strict=True, min_length=1, max_length=100)]] = Field(default_factory=list)
+    """Item tags, any of which makes the criterion apply (e.g. `trap`)."""
+    reference_matches: Annotated[str, Field(strict=True, min_length=1, max_length=500)] | None = None
+    """A regular expression searched in the item's reference (e.g. a line naming the trap)."""
+
+    @model_validator(mode="after")
+    def _some_condition(self) -> AppliesIf:
+        if not self.tags_any and self.reference_matches is None:
+            raise ValueError("needs tags_any or reference_matches")
+        if self.reference_matches is not None:
+            try:
+                re.compile(self.reference_matches)
+            except re.error as e:
+                raise ValueError(f"reference_matches: invalid regular expression: {e}") from e
+        return self
+
+    def holds(self, tags: Sequence[str], reference: str | None) -> bool:
+        """Whether an item with these tags and reference is graded on the criterion."""
+        if set(self.tags_any) & set(tags):
+            return True
+        return bool(self.reference_matches and reference and re.search(self.reference_matches, reference))
+
+
 class Criterion(BaseModel):
     """One graded aspect, with texts for some score levels."""
 
@@ -109,6 +140,8 @@ class Criterion(BaseModel):
     """When the judge may answer "n/a" instead of a score (e.g. "a one-step task has no edge
     cases"); without it the criterion always takes a score. "n/a" is stored as not applicable, with
     the judge's rationale as the reason: never a score, never an error."""
+    applies_if: AppliesIf | None = None
+    """Which items the criterion grades at all, decided by the program (see `AppliesIf`)."""
 
 
 class NotApplicableRule(BaseModel):
@@ -282,7 +315,7 @@ def _path(loc: Sequence[Any]) -> str:
 # Fields added after rubrics were first stored: left out of the hash while unset, so a rubric that
 # does not use them keeps the version (and the verdicts) it had.
 _LATER_FIELDS: dict[str, Any] = {"not_applicable": None, "instruction_lang": None, "include_reference": True}
-_LATER_CRITERION_FIELDS: dict[str, Any] = {"not_applicable_when": None}
+_LATER_CRITERION_FIELDS: dict[str, Any] = {"not_applicable_when": None, "applies_if": None}
 
 
 def canonical_json(rubric: Rubric) -> str:

@@ -13,6 +13,7 @@ import pytest
 from judge.config import load_config
 from judge.generate import generate
 from judge.grade import grade
+from judge.rubric import load_rubric
 from judge.store import Store
 from tests.fakes.server import (
     FakeServer,
@@ -32,8 +33,14 @@ def _answer_reply(req: dict) -> Reply:
     q = req["messages"][-1]["content"]
     n = int(q.split("+")[0].split()[-1])
     right = req["model"] == "good-model"
-    word = "Ответ" if "Сколько" in q else "Answer"
-    return Reply(content=f"{n} + {n} = {2 * n if right else 2 * n + 1}.\n{word}: {2 * n if right else 2 * n + 1}")
+    ru = "Сколько" in q
+    # a short sentence of prose, so the fluency rubrics have words to grade (min_words)
+    lead, word = ("Сложим эти два числа", "Ответ") if ru else ("Let us add the two numbers", "Answer")
+    res = 2 * n if right else 2 * n + 1
+    return Reply(content=f"{lead}: {n} + {n} = {res}.\n{word}: {res}")
+
+
+RUBRICS = ("english_fluency", "reasoning_depth", "russian_fluency")
 
 
 def _project(tmp_path: Path, url: str, n_tasks: int = 10, judge_url: str | None = None, **judge_kw: object) -> Path:
@@ -59,9 +66,9 @@ def test_single_grading_writes_scores_with_rubric_versions(tmp_path: Path) -> No
     with FakeServer(reply=_answer_reply) as gen, FakeServer(reply=schema_reply(score=4)) as jsrv:
         cfg = _project(tmp_path, gen.base_url, judge_url=jsrv.base_url)
         s = grade(load_config(cfg))
-        # reasoning_depth (6 criteria) applies to all 40 arithmetic answers; russian_fluency (6) to the 20 Russian ones
-        assert (s.ok, s.errors) == (60, 0)
-        assert len(jsrv.requests) == 60  # one call per answer per rubric
+        # reasoning_depth applies to all 40 arithmetic answers, each fluency rubric to the 20 of its language
+        assert (s.ok, s.errors) == (80, 0)
+        assert len(jsrv.requests) == 80  # one call per answer per rubric
         schema_req = jsrv.requests[0]
         assert schema_req["response_format"]["type"] == "json_schema"
     rows = _q(
@@ -69,7 +76,12 @@ def test_single_grading_writes_scores_with_rubric_versions(tmp_path: Path) -> No
         "SELECT rubric, count(*), count(DISTINCT generation_id), min(score), max(score), count(DISTINCT rubric_version)"
         " FROM scores WHERE judge = 'judge' GROUP BY rubric ORDER BY rubric",
     )
-    assert rows == [("reasoning_depth", 240, 40, 4.0, 4.0, 1), ("russian_fluency", 120, 20, 4.0, 4.0, 1)]
+    crit = {n: len(load_rubric(ROOT / "rubrics" / f"{n}.yaml").criteria) for n in RUBRICS}
+    assert rows == [
+        ("english_fluency", crit["english_fluency"] * 20, 20, 4.0, 4.0, 1),
+        ("reasoning_depth", crit["reasoning_depth"] * 40, 40, 4.0, 4.0, 1),
+        ("russian_fluency", crit["russian_fluency"] * 20, 20, 4.0, 4.0, 1),
+    ]
     versions = dict(_q(cfg, "SELECT name, version FROM rubrics"))
     assert versions["reasoning_depth"].startswith("r1:")
     assert _q(cfg, "SELECT DISTINCT rubric_version FROM scores WHERE rubric = 'reasoning_depth'") == [
@@ -78,13 +90,13 @@ def test_single_grading_writes_scores_with_rubric_versions(tmp_path: Path) -> No
     # the deterministic checks were stored as verdicts of their own judges
     acc = dict(_q(cfg, "SELECT model, avg(score) FROM scores WHERE judge = 'check:answer' GROUP BY model"))
     assert acc == {"good": 1.0, "bad": 0.0}
-    # "N + N = 2N. Ответ: 2N" is too short to tell its language: undecided, never a made-up pass or fail
+    # each answer is identified in its prompt's language
     lang = _q(
         cfg,
-        "SELECT count(*) FILTER (WHERE passed), count(*) FILTER (WHERE NOT passed), count(*) FILTER (WHERE passed IS NULL),"
-        " bool_and(rationale LIKE '%too short%') FROM scores WHERE judge = 'check:language' AND criterion = 'language_match'",
+        "SELECT lang, count(*) FILTER (WHERE passed), count(*) FROM scores"
+        " WHERE judge = 'check:language' AND criterion = 'language_match' GROUP BY lang ORDER BY lang",
     )
-    assert lang == [(0, 0, 40, True)]
+    assert lang == [("en", 20, 20), ("ru", 20, 20)]
 
 
 @pytest.mark.parametrize("bad_reply", [invalid_json_reply, truncated_json_reply])
@@ -97,7 +109,8 @@ def test_invalid_judge_output_is_an_error_row_never_a_score(tmp_path: Path, bad_
         assert (s.ok, s.errors) == (0, 8)
         assert len(jsrv.requests) == 8 * 3  # max_attempts re-asks, then give up
     rows = _q(cfg, "SELECT count(*), count(score), count(error), min(attempts) FROM scores WHERE judge = 'judge'")
-    assert rows == [(48, 0, 48, 3)]
+    n = 8 * len(load_rubric(ROOT / "rubrics" / "reasoning_depth.yaml").criteria)
+    assert rows == [(n, 0, n, 3)]
     err = _q(cfg, "SELECT DISTINCT error FROM scores WHERE judge = 'judge'")[0][0]
     assert ("truncated" in err) if bad_reply is truncated_json_reply else ("invalid verdict JSON" in err)
     raw = _q(cfg, "SELECT raw FROM verdicts WHERE judge = 'judge' LIMIT 1")[0][0]
@@ -118,20 +131,24 @@ def test_transport_faults_are_retried_and_error_rows_regraded(tmp_path: Path) ->
         jsrv.faults.__post_init__()
         s2 = grade(load_config(cfg), retry_errors=True)
         assert s2.planned == s.errors and s2.errors == 0
-    assert _q(cfg, "SELECT count(*), count(score), count(DISTINCT verdict_id) FROM scores WHERE judge='judge'") == [
-        (96, 96, 16)
-    ]
+    n = 16 * len(load_rubric(ROOT / "rubrics" / "reasoning_depth.yaml").criteria)
+    # every row scored, or not applicable (trap_awareness: these items name no trap); none failed
+    assert _q(
+        cfg,
+        "SELECT count(*), count(score) + count(*) FILTER (WHERE not_applicable), count(DISTINCT verdict_id)"
+        " FROM scores WHERE judge='judge'",
+    ) == [(n, n, 16)]
 
 
 def test_editing_one_anchor_regrades_that_rubric_only(tmp_path: Path) -> None:
     """Done-when 2."""
     with FakeServer(reply=_answer_reply) as gen, FakeServer(reply=schema_reply(score=4)) as jsrv:
         cfg = _project(tmp_path, gen.base_url, n_tasks=3, judge_url=jsrv.base_url)
-        assert grade(load_config(cfg)).ok == 18
+        assert grade(load_config(cfg)).ok == 12 + 6 + 6  # 12 answers; each fluency rubric grades its 6
         assert grade(load_config(cfg)).planned == 0  # exactly once
         path = tmp_path / "rubrics" / "russian_fluency.yaml"
         text = path.read_text(encoding="utf-8")
-        new = text.replace("Грамматических ошибок нет.", "Грамматических ошибок нет совсем.", 1)
+        new = text.replace("Грамматических ошибок нет", "Грамматических ошибок совсем нет", 1)
         assert new != text
         path.write_text(new, encoding="utf-8")
         before = len(jsrv.requests)
@@ -146,7 +163,7 @@ def test_editing_one_anchor_regrades_that_rubric_only(tmp_path: Path) -> None:
         "SELECT rubric, count(DISTINCT rubric_version), count(DISTINCT rubric_version) FILTER (WHERE rubric_current)"
         " FROM scores WHERE judge = 'judge' GROUP BY rubric ORDER BY rubric",
     )
-    assert rows == [("reasoning_depth", 1, 1), ("russian_fluency", 2, 1)]
+    assert rows == [("english_fluency", 1, 1), ("reasoning_depth", 1, 1), ("russian_fluency", 2, 1)]
     assert _q(cfg, "SELECT count(*) FROM rubrics WHERE name = 'russian_fluency'") == [(2,)]
 
 
@@ -181,7 +198,7 @@ def test_pairwise_swap_consistency_recovers_planted_position_bias(tmp_path: Path
     n, consistent, good_wins = _q(
         cfg, "SELECT count(*), avg(consistent::INT), avg((winner = 'good')::INT) FROM pairwise"
     )[0]
-    assert n == 60 * 6
+    assert n == 60 * len(load_rubric(ROOT / "rubrics" / "reasoning_depth.yaml").criteria)
     assert abs(consistent - (1 - bias)) < 0.07, consistent
     assert abs(good_wins - (1 - bias)) < 0.07  # inconsistent pairs count as ties
     first = _q(cfg, "SELECT avg((winner = 'A')::INT) FROM comparisons")[0][0]
@@ -198,7 +215,8 @@ def test_expected_score_from_logprobs_and_self_judging(tmp_path: Path) -> None:
         assert jsrv.requests[0]["logprobs"] is True and jsrv.requests[0]["top_logprobs"] >= 5
     rows = _q(
         cfg,
-        "SELECT DISTINCT round(expected_score, 6), round(logprob_coverage, 6), self_judged FROM scores WHERE judge='judge'",
+        "SELECT DISTINCT round(expected_score, 6), round(logprob_coverage, 6), self_judged FROM scores"
+        " WHERE judge='judge' AND status = 'scored'",
     )
     assert rows == [(4.1, 1.0, False)]
     # judge 'good' with itself: the verdicts on its own answers are marked self_judged

@@ -7,10 +7,12 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
 from judge.config import load_config
 from judge.dataset import Item
+from judge.errors import RubricError
 from judge.generate import generate
 from judge.grade import grade
 from judge.grade.applicable import not_applicable_reason
@@ -52,6 +54,13 @@ DEPTH = {
             "title": {"ru": "Крайние случаи", "en": "Edge cases"},
             "anchors": {1: {"ru": "нет", "en": "none"}, 5: {"ru": "все", "en": "all"}},
             "not_applicable_when": {"ru": "У задачи нет крайних случаев.", "en": "The task has no edge cases."},
+        },
+        {
+            "id": "trap_awareness",
+            "title": {"ru": "Ловушка", "en": "Trap"},
+            "anchors": {1: {"ru": "попался", "en": "fell in"}, 5: {"ru": "назвал", "en": "named it"}},
+            # decided by the program: the item has no trap tag and its reference names no trap
+            "applies_if": {"tags_any": ["trap"], "reference_matches": "(?im)^\\W*(ловушка|trap)\\b"},
         },
     ],
 }
@@ -151,6 +160,7 @@ def test_na_is_stored_shown_and_counted_never_averaged(tmp_path: Path) -> None:
     assert {(r[1], r[2], r[3]) for r in depth} == {
         ("correctness", "scored", 4.0),
         ("edge_cases", "not_applicable", None),
+        ("trap_awareness", "not_applicable", None),  # the judge scored it; the program's rule wins
     }
 
     with Store.open_readonly(load_config(cfg).db_path) as st:
@@ -171,8 +181,8 @@ def test_na_is_stored_shown_and_counted_never_averaged(tmp_path: Path) -> None:
         "depth_test, fluency_test: judged on the answer as the user sees it" in n for n in rep.sections.overview.notes
     )
     caveats = rep.sections.caveats
-    # fluency: 2 criteria x (english, terse); depth: edge_cases of all three answers
-    assert caveats.not_applicable_rows == 2 * 2 + 3
+    # fluency: 2 criteria x (english, terse); depth: edge_cases and trap_awareness of all three answers
+    assert caveats.not_applicable_rows == 2 * 2 + 3 + 3
     assert any("not applicable" in c for c in caveats.items)
     assert any(c.startswith("Judge instructions:") and "fluency_test: ru items in ru" in c for c in caveats.items)
 
@@ -213,3 +223,16 @@ def test_pairwise_with_an_answer_it_does_not_apply_to_is_not_applicable(tmp_path
     for a, b, status, winner, na, why in rows:
         assert (status, winner, na) == ("not_applicable", None, True)
         assert ("english" in (a, b)) == ("not in ru" in why)
+
+
+def test_a_criterion_applies_only_where_its_rule_holds() -> None:
+    r = parse_rubric(_yaml(DEPTH), "depth_test.yaml")
+    rule = r.criterion("trap_awareness").applies_if
+    assert rule is not None
+    assert rule.holds(["trap"], None)
+    assert rule.holds([], "Решение…\nЛовушка: забыть про високосный год.")
+    assert not rule.holds(["multi-step"], "Решение без подвохов.")
+    assert not rule.holds([], None)
+    with pytest.raises(RubricError, match="reference_matches"):
+        bad = {**DEPTH, "criteria": [{**DEPTH["criteria"][2], "applies_if": {"reference_matches": "(["}}]}
+        parse_rubric(_yaml(bad), "bad.yaml")
