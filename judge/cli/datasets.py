@@ -84,7 +84,16 @@ def dataset_stats(
         return
     rows = [(k, v) for k, v in st.items() if not isinstance(v, dict)]
     render_rows(["measure", "value"], rows, format, out, title=str(file))
-    for key in ("by_lang", "tasks_by_category", "by_category", "by_difficulty", "by_answer_type"):
+    for key in (
+        "by_lang",
+        "unpaired_by_lang",
+        "tasks_by_category",
+        "by_category",
+        "tasks_by_difficulty",
+        "by_difficulty",
+        "by_answer_type",
+        "choice_positions",
+    ):
         render_rows([key, "count"], list(st[key].items()), format, out)
 
 
