@@ -18,7 +18,9 @@ from judge.serve.embedded import free_port
 
 QUICK_PAIRS = ("arith-001", "code-005", "write-002")
 PARALLEL = 4
-CTX_PER_SLOT = 6144  # the judge prompt carries a whole bilingual rubric: about 3,000-4,000 tokens
+# The judge prompt carries a whole rubric: russian_fluency's is about 7,300 tokens with Qwen's
+# tokenizer (measured with the server's /tokenize), then the answer and up to ~1,300 of verdict.
+CTX_PER_SLOT = 10240
 DEMO_NOTE = (
     "Demo: a 0.5B model answers and judges itself on a dozen prompts. These verdicts show "
     "that the pipeline works end to end; they are not a real ranking of anything."

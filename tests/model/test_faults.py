@@ -210,38 +210,47 @@ def test_grade_completes_the_plan_with_no_invented_score(run: dict) -> None:
     # no partial verdicts: every verdict has exactly its rubric's criteria
     partial = _q(run, "SELECT verdict_id, rubric, count(*) FROM verdicts WHERE judge = 'judge' GROUP BY ALL")
     assert all(n == per_rubric[r] for _, r, n in partial)
-    # each row: a valid score and no error, or an error and a NULL score
+    # each row: a valid score and no error, an error and a NULL score, or not applicable (no score,
+    # no error, a reason)
     bad = _q(
         run,
         "SELECT v.verdict_id, v.criterion, v.score, v.error FROM verdicts v JOIN rubrics r"
         " ON r.name = v.rubric AND r.version = v.rubric_version WHERE v.judge = 'judge' AND NOT ("
-        " (v.score IS NOT NULL AND v.error IS NULL AND v.score BETWEEN r.scale_min AND r.scale_max"
-        "  AND v.score = round(v.score)) OR (v.score IS NULL AND v.error IS NOT NULL))",
+        " (v.score IS NOT NULL AND v.error IS NULL AND NOT v.not_applicable"
+        "  AND v.score BETWEEN r.scale_min AND r.scale_max AND v.score = round(v.score))"
+        " OR (v.score IS NULL AND v.error IS NOT NULL AND NOT v.not_applicable)"
+        " OR (v.score IS NULL AND v.error IS NULL AND v.not_applicable AND v.rationale <> ''))",
     )
     assert bad == []
     scored = _q(
         run,
-        "SELECT g.answer, v.criterion, v.rubric, v.score, v.expected_score, v.attempts FROM verdicts v"
-        " JOIN generations g ON g.gen_id = v.generation_id WHERE v.judge = 'judge'",
+        "SELECT g.answer, v.criterion, v.rubric, v.score, v.expected_score, v.attempts, v.not_applicable"
+        " FROM verdicts v JOIN generations g ON g.gen_id = v.generation_id WHERE v.judge = 'judge'",
     )
-    for answer, crit, rubric, score, exp, _ in scored:
+    for answer, crit, rubric, score, exp, _, na in scored:
         r = RUBRICS[rubric]
+        if na:  # ruled out by the criterion's own rule (these items name no trap), never by a fault
+            assert score is None and r.criterion(crit).applies_if is not None, (rubric, crit)
+            continue
         assert score == expected_score(answer, crit, r.scale.min, r.scale.max), (rubric, crit, answer)
         assert exp is None or exp == pytest.approx(score)
-    assert max(a for *_, a in scored) > 1  # re-asked or retried verdicts were recorded as such
+    assert max(row[5] for row in scored) > 1  # re-asked or retried verdicts were recorded as such
     pairs = _q(
         run,
-        "SELECT ga.answer, gb.answer, c.criterion, c.winner, c.error FROM comparisons c"
+        "SELECT ga.answer, gb.answer, c.criterion, c.winner, c.error, c.not_applicable, c.rubric FROM comparisons c"
         " JOIN generations ga ON ga.gen_id = c.position_a JOIN generations gb ON gb.gen_id = c.position_b",
     )
     assert len(pairs) == sum(
         per_rubric[r] * n for r, n in (("reasoning_depth", 2 * 2 * N_TASKS), ("russian_fluency", 2 * N_TASKS))
     )
-    for a, b, crit, winner, error in pairs:
+    for a, b, crit, winner, error, na, rubric in pairs:
+        if na:
+            assert winner is None and error is None and RUBRICS[rubric].criterion(crit).applies_if is not None
+            continue
         assert error is None and winner == expected_winner(a, b, crit)
     rows = _q(
         run,
-        "SELECT count(DISTINCT comparison_id), count(DISTINCT pair_id), count(*) FILTER (WHERE consistent IS NULL)"
+        "SELECT count(DISTINCT comparison_id), count(DISTINCT pair_id), count(*) FILTER (WHERE consistent IS NULL AND NOT pairwise.not_applicable)"
         " FROM comparisons JOIN pairwise USING (pair_id)",
     )
     assert rows[0][:2] == (plan_pairs, plan_pairs // 2) and rows[0][2] == 0
