@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-pytestmark = [pytest.mark.llamacpp, pytest.mark.slow, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.llamacpp, pytest.mark.slow, pytest.mark.timeout(3600)]
 
 
 def test_demo_quick_end_to_end(tmp_path: Path) -> None:
@@ -21,7 +21,7 @@ def test_demo_quick_end_to_end(tmp_path: Path) -> None:
         [sys.executable, "-m", "judge.cli", "demo", "--quick", "--no-progress", "--dir", str(work)],
         capture_output=True,
         text=True,
-        timeout=1800,
+        timeout=3300,  # grading on two CPU cores is slow (its own issue); CI allows 90 minutes in all
         env={**os.environ},
     )
     assert r.returncode in (0, 1), r.stderr[-3000:]  # 1 = some verdicts failed and were recorded as errors
