@@ -17,7 +17,7 @@ from typing import Any
 from judge.config import Config
 from judge.errors import ConfigError
 from judge.grade.logprobs import ExpectedScore, dist_json, expected_scores
-from judge.model import CircuitOpen, describe_error, storable, storable_row
+from judge.model import CircuitOpen, storable, storable_row
 from judge.prompts import check_templates, prompts_version, render_pairwise, render_single
 from judge.rubric import NA, max_tokens_for, pairwise_verdict_model, single_verdict_model
 from judge.store import BatchWriter, Store, now
@@ -40,6 +40,7 @@ from .plan import (
     rubric_row,
     stored_answers,
 )
+from .record import recorded
 
 __all__ = ["GradeSummary", "JudgeClient", "failure", "grade", "grade_checks"]
 
@@ -323,29 +324,19 @@ def grade(
             },
         )
         progress, on_done = track(cfg.db_path, run_id, "grade", summary.planned, summary, on_done)
-        status, failed = "running", None
-        try:
-            jc = JudgeClient(judge_model, concurrency=concurrency or jcfg.concurrency, logprobs=jcfg.logprobs)
-            jc.prompts_version = pv
-            asyncio.run(_run(jc, singles, pairs, cap, prompts_dir, run_id, store, summary, regrade, on_done))
-            status = summary.status
-        except KeyboardInterrupt:
-            status = "interrupted"
-            raise
-        except BaseException as e:
-            status, failed = "failed", describe_error(e)
-            raise
-        finally:
-            counts: dict[str, Any] = {
+
+        def counts() -> dict[str, Any]:
+            return {
                 "ok": summary.ok,
                 "errors": summary.errors,
                 "pending": summary.pending,
                 "checks": summary.checks,
             }
-            if failed:
-                counts["failure"] = failed
-            store.finish_run(run_id, status, counts)
-            progress.close()
+
+        with recorded(store, run_id, summary, counts, progress.close):
+            jc = JudgeClient(judge_model, concurrency=concurrency or jcfg.concurrency, logprobs=jcfg.logprobs)
+            jc.prompts_version = pv
+            asyncio.run(_run(jc, singles, pairs, cap, prompts_dir, run_id, store, summary, regrade, on_done))
     finally:
         store.close()
     return summary

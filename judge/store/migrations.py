@@ -332,3 +332,88 @@ def m004_not_applicable(con: duckdb.DuckDBPyConnection) -> None:
         WHERE o1.swap = 0;
         """
     )
+
+
+@migration
+def m005_probe(con: duckdb.DuckDBPyConnection) -> None:
+    """`judge probe`: the judge's verdicts on clean texts and on copies with planted errors.
+
+    `probe_verdicts` holds one row per probe item x criterion: a clean text (operator NULL) or a
+    corrupted copy (operator, dose, seed, and `clean_key`, the probe key of the clean text it came
+    from). `probe_pairs` joins each corrupted row to its clean one. `probe_results` computes n,
+    p_detect, mean_drop and p_raise from those pairs at query time, so they always match the stored
+    verdicts; the bootstrap CI (computed in Python at the end of each probe run) is kept in
+    `probe_cis` with a signature of the pairs it was computed from, and the view shows `lo`/`hi`
+    only while that signature still matches (NULL once later verdicts changed the cell).
+    `probe_judges` names, per judge, the setup (model identity, prompt templates, rationale cap)
+    the view reports: the one of its latest probe run.
+    """
+    con.execute(
+        """
+        CREATE TABLE probe_verdicts (
+            probe_key VARCHAR, criterion VARCHAR, clean_key VARCHAR, run_id VARCHAR,
+            judge VARCHAR, judge_variant VARCHAR, judge_model_id VARCHAR, judge_ident VARCHAR,
+            prompts_version VARCHAR, rubric VARCHAR, rubric_version VARCHAR, lang VARCHAR,
+            operator VARCHAR, expect VARCHAR, dose INTEGER, dose_reached INTEGER, seed BIGINT,
+            edits_json VARCHAR, source VARCHAR, source_id VARCHAR, item_id VARCHAR,
+            text_hash VARCHAR, corrupted_hash VARCHAR,
+            score DOUBLE, not_applicable BOOLEAN DEFAULT false, rationale VARCHAR, error VARCHAR,
+            attempts INTEGER, prompt_tokens INTEGER, completion_tokens INTEGER, latency_ms DOUBLE,
+            raw VARCHAR, instruction_lang VARCHAR, created_at TIMESTAMP,
+            PRIMARY KEY (probe_key, criterion)
+        );
+        -- The texts the judge saw, clean and corrupted, by the hash the verdict rows carry.
+        CREATE TABLE probe_texts (text_hash VARCHAR PRIMARY KEY, text VARCHAR);
+        CREATE TABLE probe_judges (
+            judge VARCHAR PRIMARY KEY, judge_ident VARCHAR, judge_variant VARCHAR, prompts_version VARCHAR,
+            run_id VARCHAR, updated_at TIMESTAMP
+        );
+        CREATE TABLE probe_cis (
+            judge_ident VARCHAR, rubric VARCHAR, rubric_version VARCHAR, criterion VARCHAR, lang VARCHAR,
+            operator VARCHAR, dose INTEGER, n INTEGER, signature VARCHAR, lo DOUBLE, hi DOUBLE,
+            level DOUBLE, n_boot INTEGER, run_id VARCHAR, computed_at TIMESTAMP,
+            PRIMARY KEY (judge_ident, rubric, rubric_version, criterion, lang, operator, dose)
+        );
+        CREATE VIEW probe_pairs AS
+        SELECT x.judge, x.judge_variant, x.judge_ident, x.rubric, x.rubric_version,
+               coalesce(r.retired_at IS NULL, true) AS rubric_current, x.criterion, x.lang, x.operator,
+               x.expect, x.dose, x.dose_reached, x.seed, x.source, x.source_id, x.item_id, x.text_hash,
+               x.corrupted_hash, c.score AS clean_score, x.score AS corrupted_score,
+               c.score - x.score AS score_drop,
+               CASE WHEN c.probe_key IS NULL THEN 'pending'
+                    WHEN c.error IS NOT NULL OR x.error IS NOT NULL THEN 'error'
+                    WHEN c.not_applicable OR x.not_applicable THEN 'not_applicable'
+                    WHEN c.score IS NULL OR x.score IS NULL THEN 'undecided'
+                    ELSE 'scored' END AS status,
+               x.edits_json, x.probe_key, x.clean_key, x.run_id, x.created_at
+        FROM probe_verdicts x
+        LEFT JOIN probe_verdicts c ON c.probe_key = x.clean_key AND c.criterion = x.criterion
+        LEFT JOIN rubrics r ON r.name = x.rubric AND r.version = x.rubric_version
+        WHERE x.operator IS NOT NULL;
+        -- One row per cell of the current judge setups and rubric versions, over the pairs where
+        -- both verdicts scored; `signature` identifies those pairs and their scores.
+        CREATE VIEW probe_cells AS
+        SELECT p.judge, p.judge_ident, p.rubric, p.rubric_version, p.criterion, p.lang, p.operator, p.dose,
+               count(*) AS n,
+               avg(CASE WHEN p.corrupted_score < p.clean_score THEN 1.0
+                        WHEN p.corrupted_score = p.clean_score THEN 0.5 ELSE 0.0 END) AS p_detect,
+               avg(p.score_drop) AS mean_drop,
+               avg(CASE WHEN p.corrupted_score > p.clean_score THEN 1.0
+                        WHEN p.corrupted_score = p.clean_score THEN 0.5 ELSE 0.0 END) AS p_raise,
+               bool_or(p.expect = 'same') AS neutral,
+               md5(string_agg(p.probe_key || '=' || CAST(p.clean_score AS VARCHAR) || '/'
+                              || CAST(p.corrupted_score AS VARCHAR), ',' ORDER BY p.probe_key)) AS signature
+        FROM probe_pairs p
+        JOIN probe_judges j ON j.judge = p.judge AND j.judge_ident = p.judge_ident
+        WHERE p.status = 'scored' AND p.rubric_current
+        GROUP BY p.judge, p.judge_ident, p.rubric, p.rubric_version, p.criterion, p.lang, p.operator, p.dose;
+        CREATE VIEW probe_results AS
+        SELECT c.judge, c.rubric, c.criterion, c.lang, c.operator, c.dose, c.n, c.p_detect, c.mean_drop,
+               k.lo, k.hi, CASE WHEN c.neutral THEN c.p_raise END AS p_raise
+        FROM probe_cells c
+        LEFT JOIN probe_cis k
+          ON k.judge_ident = c.judge_ident AND k.rubric = c.rubric AND k.rubric_version = c.rubric_version
+         AND k.criterion = c.criterion AND k.lang = c.lang AND k.operator = c.operator AND k.dose = c.dose
+         AND k.signature = c.signature;
+        """
+    )

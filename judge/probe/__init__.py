@@ -1,0 +1,1 @@
+"""`judge probe`: planted-error sensitivity of a judge, per rubric × criterion × language."""
