@@ -11,8 +11,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -20,6 +18,9 @@ from pydantic import (
     model_validator,
 )
 
+from judge.config_base import Strict
+from judge.config_gate import GateConfig as GateConfig  # re-exported: [report.gate]
+from judge.config_gate import ReportConfig
 from judge.errors import ConfigError, EndpointError, problem
 from judge.files import read_capped
 from judge.keys import qualify, stable_hash
@@ -37,12 +38,6 @@ MAX_DEPTH = 64
 # Keys read from the environment are remembered by judge.secrets: servers and proxies sometimes
 # quote the key back in an error body, which would then be stored and printed.
 _remember_secret = remember
-
-
-class Strict(BaseModel):
-    # strict: `concurrency = "8"` is a mistake to report, not a string to convert; a TOML int is
-    # still accepted for a float. No NaN or inf: TOML has them, no setting needs them.
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class GenParams(Strict):
@@ -214,6 +209,7 @@ class Config(Strict):
     dataset: str = "datasets/seed.jsonl"
     models: list[ModelConfig] = Field(default_factory=list)
     judge: JudgeConfig | None = None
+    report: ReportConfig = Field(default_factory=ReportConfig)
     base_dir: Path = Field(default=Path("."), exclude=True)
     path: Path | None = Field(default=None, exclude=True)
 

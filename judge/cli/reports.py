@@ -44,7 +44,9 @@ def report(
 
     Scores with 95 % CIs per model and language, the RU−EN gap, model and variant deltas, depth of
     thinking, pairwise ratings, accuracy, language fidelity, cost and speed, judge reliability and
-    caveats. Sections without data are skipped with the reason.
+    caveats, after the answers to the questions above (precision cost, reasoning effort, Russian,
+    English, the RU−EN gap, which model to run), decided only where the judge passes the validity
+    gate ([report.gate] in judge.toml). Sections without data are skipped with the reason.
 
     Example: judge report --format html --out report.html
     """
@@ -55,10 +57,13 @@ def report(
     format = {"markdown": "md", "table": "terminal"}.get(format, format)  # the words `sql --format` uses
     if format not in ("terminal", "md", "html", "json"):
         raise ConfigError([f"--format: {format!r} is not terminal, md (markdown), html or json"])
-    if db is None:
-        from judge.config import load_config
+    from judge.config import load_config
 
-        db = load_config(config).db_path
+    # The validity gate's thresholds come from [report.gate]; with --db and no config file, the defaults.
+    cfg = None
+    if db is None or config.is_file():
+        cfg = load_config(config)
+        db = db or cfg.db_path
     with Store.open_readonly(db) as store:
         rep = build_report(
             store,
@@ -70,6 +75,7 @@ def report(
             seed=seed,
             n_boot=n_boot,
             note=note,
+            gate=cfg.report.gate if cfg else None,
         )
     if out_file is None and format == "terminal":
         render(rep, "terminal", console=out)

@@ -15,31 +15,37 @@ The JSON form is `Report.model_dump_json()`: every key in `model` is part of the
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from judge.config import GateConfig
+from judge.report import gate as gt
 from judge.report import legend
 from judge.report import sections as sec
+from judge.report.answers import answers
 from judge.report.caveats import caveats
+from judge.report.compare import Comparer
+from judge.report.length import build_length_bias
 from judge.report.model import (
     Caveats,
-    Difference,
     FilterInfo,
     ModelInfo,
     Report,
     RubricInfo,
     Sections,
-    VariantPair,
 )
 from judge.report.reliability import judge_reliability
 from judge.report.scope import check_filters
+from judge.report.variants import pair_labels, variant_differences, variant_pairs
 from judge.report.views import printed_text
 from judge.store import Store
+from judge.store.gate import ExpectedScores
 from judge.store.queries import TOTAL, Filters, ReportData, available
+
+__all__ = ["DEMO_NOTE", "build_report", "render", "variant_differences"]
 
 DEMO_NOTE = (
     "These verdicts come from tiny demo models (contestants and judge): they show that the pipeline "
@@ -64,61 +70,6 @@ def _json(s: str | None) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
-def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-_FRIENDLY = {
-    "quantization": "precision",
-    "params.reasoning_effort": "reasoning effort",
-    "extra_body.reasoning_effort": "reasoning effort",
-    "extra_body.reasoning.effort": "reasoning effort",
-    "extra_body.chat_template_kwargs.enable_thinking": "thinking",
-    "extra_body.chat_template_kwargs.thinking": "thinking",
-    "extra_body.think": "thinking",
-}
-
-
-def _show(v: Any) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return "on" if v else "off"
-    return str(v)
-
-
-def variant_differences(a: ModelInfo, b: ModelInfo) -> list[Difference]:
-    """What differs between two variants: precision, reasoning effort, thinking, other params."""
-    fa = {"quantization": a.quantization, **_flat(a.params, "params."), **_flat(a.extra_body, "extra_body.")}
-    fb = {"quantization": b.quantization, **_flat(b.params, "params."), **_flat(b.extra_body, "extra_body.")}
-    diffs: dict[str, Difference] = {}
-    for k in sorted(set(fa) | set(fb), key=lambda k: (k not in _FRIENDLY, k)):
-        if fa.get(k) != fb.get(k):
-            what = _FRIENDLY.get(k, k.split(".", 1)[-1] if k.startswith("params.") else k)
-            va, vb = fa.get(k), fb.get(k)
-            if what == "thinking":  # an absent switch means the template default (on for Qwen3)
-                va, vb = (True if va is None else va), (True if vb is None else vb)
-                if va == vb:
-                    continue
-            diffs.setdefault(what, Difference(what=what, a=_show(va), b=_show(vb)))
-    if not diffs and a.model_id != b.model_id:
-        diffs["model id"] = Difference(what="model id", a=a.model_id, b=b.model_id)
-    return list(diffs.values())
-
-
-def _label(diffs: Iterable[Difference]) -> str:
-    return (
-        "; ".join(f"{d.what} {d.a or legend.MISSING} {legend.ARROW} {d.b or legend.MISSING}" for d in diffs)
-        or "same configuration"
-    )
-
-
 def _model_infos(q: ReportData) -> list[ModelInfo]:
     return [
         ModelInfo(
@@ -135,18 +86,6 @@ def _model_infos(q: ReportData) -> list[ModelInfo]:
         )
         for r in q.models()
     ]
-
-
-def _variant_pairs(models: list[ModelInfo]) -> list[VariantPair]:
-    fam: dict[str, list[ModelInfo]] = defaultdict(list)
-    for m in models:
-        fam[m.base_model or m.name].append(m)
-    out = []
-    for base, ms in sorted(fam.items()):
-        for a, c in itertools.combinations(sorted(ms, key=lambda m: m.model), 2):
-            d = variant_differences(a, c)
-            out.append(VariantPair(base_model=base, model_a=a.model, model_b=c.model, differs=d, label=_label(d)))
-    return out
 
 
 def _rubric_infos(q: ReportData, judges: dict[str, list[str]]) -> list[RubricInfo]:
@@ -194,6 +133,7 @@ def build_report(
     seed: int = 0,
     n_boot: int = 2000,
     note: str | None = None,
+    gate: GateConfig | None = None,
 ) -> Report:
     """Build the report from a store (read-only is enough).
 
@@ -201,7 +141,9 @@ def build_report(
     current model variants and current rubric versions; `models` may name a retired variant by
     its label (`name@xxxxxxxx`) and `rubric` an older version as `name@version-prefix`.
     `note` is shown above everything; without it, demo data (a run recorded with `demo = true`,
-    or contestants all tagged "demo") gets the demo sentence.
+    or contestants all tagged "demo") gets the demo sentence. `gate` holds the validity gate's
+    thresholds (`[report.gate]` in judge.toml; the defaults without it): the answers section, first
+    in the report, decides only where the judge passes it.
 
     Raises ConfigError (exit code 2) when a filter value selects nothing in the database (a model
     without answers, a language or category absent from the selected answers, an unknown rubric,
@@ -228,7 +170,7 @@ def build_report(
         sections: dict[str, Any] = {
             "overview": sec.overview(b),
             "language_gap": sec.language_gap(b, filters.langs),
-            "model_deltas": sec.model_deltas(b, _variant_pairs(infos)),
+            "model_deltas": sec.model_deltas(b, variant_pairs(infos)),
             "depth": sec.depth(b),
             "pairwise": sec.pairwise(b),
             "accuracy": sec.accuracy(b),
@@ -236,7 +178,29 @@ def build_report(
             "cost": sec.cost(b),
             "judge_reliability": judge_reliability(b, rubrics),
         }
+        if not sections["pairwise"].skipped:
+            # how often the longer answer won, and style-controlled ratings, beside each pairwise result
+            length = sections["pairwise"].length = build_length_bias(store, filters, seed=seed, n_boot=n_boot)
+            sections["pairwise"].notes += length.notes
         _visible_answer_note(sections["overview"], rubrics)
+        _label_families(sections["model_deltas"], infos)
+        rel = sections["judge_reliability"]
+        rel.gate = gt.evaluate(b, rel, gate or GateConfig())
+        trust = gt.Trust(rel.gate)
+        gt.mark(sections["model_deltas"].rows, trust, lambda r: [r.lang])
+        gt.mark(sections["language_gap"].rows, trust, lambda r: ["ru", "en"])
+        for key in ("model_deltas", "language_gap"):
+            rows = sections[key].rows
+            if rows:
+                sections[key].notes.append("MDE: the smallest true difference a row finds 80 % of the time at its n.")
+            if any(r.trusted is False for r in rows):
+                sections[key].notes.append(
+                    "No star where the validity gate does not trust the row's judge (see Answers, Judge reliability)."
+                )
+        with ExpectedScores(q) as exp:
+            sections["answers"] = answers(
+                Comparer(b, exp), trust, infos, sections["model_deltas"].flips, sections["cost"].rows
+            )
         partial = Sections.model_construct(**sections, caveats=Caveats(title="Caveats"))
         sections["caveats"] = caveats(q.counts(), partial, rubrics, note, demo)
     report = Report(
@@ -259,6 +223,14 @@ def build_report(
     # The legend lists the marks this report prints, read off the text every format shares.
     report.legend = legend.select(printed_text(report))
     return report
+
+
+def _label_families(deltas: Any, infos: list[ModelInfo]) -> None:
+    """Say what differs between two families too (`family A → B; precision ...`), never leave it empty."""
+    labels = pair_labels(infos)
+    for r in deltas.rows:
+        if r.differs is None:
+            r.differs = labels.get((r.model_a, r.model_b))
 
 
 def _visible_answer_note(overview: Any, rubrics: list[RubricInfo]) -> None:

@@ -53,14 +53,14 @@ def ci(mean: float | None, lo: float | None, hi: float | None, d: int = 2) -> st
     return f"{mean:.{d}f} {lg.CI_OPEN}{lo:.{d}f}, {hi:.{d}f}]"
 
 
-def signed_ci(mean: float | None, lo: float | None, hi: float | None, d: int = 2) -> str:
-    """A difference with its CI, starred when the CI excludes 0."""
+def signed_ci(mean: float | None, lo: float | None, hi: float | None, d: int = 2, star: bool = True) -> str:
+    """A difference with its CI, starred when the CI excludes 0 (and `star`: the judge is trusted there)."""
     if mean is None:
         return lg.MISSING
     if lo is None or hi is None:
         return f"{mean:+.{d}f}"
-    star = f" {lg.SIG_STAR}" if lo > 0 or hi < 0 else ""
-    return f"{mean:+.{d}f} {lg.CI_OPEN}{lo:+.{d}f}, {hi:+.{d}f}]{star}"
+    mark = f" {lg.SIG_STAR}" if star and (lo > 0 or hi < 0) else ""
+    return f"{mean:+.{d}f} {lg.CI_OPEN}{lo:+.{d}f}, {hi:+.{d}f}]{mark}"
 
 
 def pct(x: float | None, d: int = 1) -> str:

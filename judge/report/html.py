@@ -17,12 +17,14 @@ from judge.report.model import LegendEntry, Report
 from judge.report.svg import Point, dot_whisker, scatter
 from judge.report.views import (
     View,
+    answers_view,
     criterion_label,
     criterion_rank,
     filters_line,
     judged_rubrics,
     models_view,
     sections,
+    trust_line,
 )
 
 PALETTE = ["#2b6cb0", "#c53030", "#2f855a", "#6b46c1", "#dd6b20", "#975a16", "#b83280", "#0987a0"]
@@ -42,7 +44,7 @@ th{background:#f7fafc;font-weight:600}td.n,th.n{text-align:right;font-variant-nu
 tr:hover td{background:#f7fafc}.wrap{overflow-x:auto}
 svg{display:block;margin:8px 0 16px;font-size:11px}svg text{fill:#2d3748}
 svg .grid{stroke:#e2e8f0}svg .axis{stroke:#a0aec0}svg .zero{stroke:#4a5568;stroke-dasharray:3 3}
-ul.caveats li{margin:3px 0}
+ul.caveats li{margin:3px 0}#answers td{white-space:normal}.trusted{background:#f0fff4;border-left:4px solid #38a169;padding:8px 12px;font-weight:600}
 """
 
 
@@ -272,8 +274,10 @@ def to_html(r: Report) -> str:
     if r.note:
         parts.append(f'<p class="note">{escape(r.note)}</p>')
     listed = list(sections(r))
+    a = r.sections.answers
     parts.append(
         "<nav>"
+        + f'<div><a href="#answers">{escape(a.title)}</a></div>'
         + "".join(
             f'<div><a href="#{key}">{i}. {escape(sec.title)}</a>'
             + (" <em>(skipped)</em>" if sec.skipped else "")
@@ -283,6 +287,15 @@ def to_html(r: Report) -> str:
         + f'<div><a href="#legend">{LEGEND_TITLE}</a></div>'
         + "</nav></header>"
     )
+    parts.append(f'<section id="answers"><h2>{escape(a.title)}</h2>')
+    if a.skipped:
+        parts.append(f'<p class="skipped">Skipped: {escape(a.skipped)}.</p>')
+    else:
+        parts.append(f'<p class="{"trusted" if a.judge_trusted else "note"}">{escape(trust_line(r))}</p>')
+        parts.append('<ul class="caveats">' + "".join(f"<li>{escape(x)}</li>" for x in a.reasons) + "</ul>")
+        parts.append(_table(answers_view(r)))
+        parts += [f'<p class="notes">{escape(n)}</p>' for n in a.notes]
+    parts.append("</section>")
     parts.append(_table(models_view(r)))
     plotted = False
     for i, key, sec, views in listed:

@@ -55,6 +55,9 @@ P50, P95, SECONDS = "p50", "p95", "(s)"
 ESTIMATED = "estimated"
 ACC = "acc."
 CHECK = "check:"
+MDE = "MDE"
+NOT_TRUSTED = "not trusted"
+GATE_PASS, GATE_FAIL, GATE_UNMEASURED = "pass", "fail", "not measured"
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ LEGEND: tuple[Entry, ...] = (
     ),
     Entry(
         "+0.18 [+0.04, +0.34] *",
-        "a signed difference (+: the first is higher) with its 95 % CI; * marks a CI that excludes 0",
+        "a signed difference (+: the first is higher) with its 95 % CI; * marks a CI that excludes 0 where the "
+        "validity gate trusts the judge",
         (PLUS, SIG_STAR),
         # a + before a number, or a starred interval ("judge + humans" needs no legend)
         pattern=r"(?<![\w.])\+\d|\] \*",
@@ -151,6 +155,25 @@ LEGEND: tuple[Entry, ...] = (
         (ESTIMATED,),
     ),
     Entry(ACC, "accuracy: share of answers check:answer finds right", (ACC,)),
+    Entry(
+        MDE,
+        "minimum detectable effect: the smallest true difference the comparison finds 80 % of the time "
+        "(two-sided test at the 5 % level, paired over the same prompts); smaller real differences usually "
+        "go unseen, so a CI crossing 0 does not mean there is no difference",
+        (MDE,),
+    ),
+    Entry(
+        "halo 0.97 > 0.60, swap consistency 0.40 < 0.65",
+        "a validity-gate test the judge failed: the measured value beyond its threshold ([report.gate] in "
+        "judge.toml); where the judge is not trusted no line is decided and no CI is starred",
+        (NOT_TRUSTED, GATE_FAIL),
+        pattern=r"\d [<>=] \d|not trusted",
+    ),
+    Entry(
+        "pass, fail, not measured",
+        "a validity-gate test's result; not measured: too few units (min_n) or no data for it, never a pass",
+        (GATE_PASS, GATE_UNMEASURED),
+    ),
     Entry(
         "check:answer, check:language",
         "deterministic checks, not an LLM judge: the final answer against the dataset's; the answer's language "

@@ -10,7 +10,7 @@ import io
 from typing import Any
 
 from judge.report.model import Report
-from judge.report.views import View, filters_line, models_view, sections
+from judge.report.views import View, answers_view, filters_line, models_view, sections, trust_line
 
 LEGEND_TITLE = "Legend"
 
@@ -42,10 +42,20 @@ def _md_legend(r: Report) -> list[str]:
     return [f"## {LEGEND_TITLE}", "", "| symbol | meaning |", "|---|---|", *rows, ""]
 
 
+def _md_answers(r: Report) -> list[str]:
+    a = r.sections.answers
+    out = [f"## {a.title}", ""]
+    if a.skipped:
+        return out + [f"_Skipped: {a.skipped}._", ""]
+    out += [f"**{trust_line(r)}**", ""] + [f"- {x}" for x in a.reasons] + [""]
+    return out + _md_table(answers_view(r)) + [f"_{n}_" for n in a.notes] + [""]
+
+
 def to_markdown(r: Report) -> str:
     lines = ["# judge report", "", f"Database `{r.database}`, generated {r.generated_at}. {filters_line(r)}", ""]
     if r.note:
         lines += [f"> **Note:** {r.note}", ""]
+    lines += _md_answers(r)
     lines += _md_table(models_view(r))
     for i, key, sec, views in sections(r):
         lines += [f"## {i}. {sec.title}", ""]
@@ -90,6 +100,17 @@ def to_terminal(r: Report, console: Any = None) -> str | None:
     out.print(Text(filters_line(r), style="dim"))
     if r.note:
         out.print(Text(f"Note: {r.note}", style="bold yellow"))
+    a = r.sections.answers
+    out.rule(a.title, align="left")
+    if a.skipped:
+        out.print(Text(f"skipped: {a.skipped}", style="dim italic"))
+    else:
+        out.print(Text(trust_line(r), style="bold" if a.judge_trusted else "bold red"))
+        for reason in a.reasons:
+            out.print(Text(f"• {reason}"), highlight=False)
+        out.print(table(answers_view(r)))
+        for n in a.notes:
+            out.print(Text(n, style="dim"))
     out.print(table(models_view(r)))
     for i, key, sec, views in sections(r):
         out.rule(f"{i}. {sec.title}", align="left")

@@ -8,21 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from judge.report.length import LengthBias
+from judge.report.model_answers import _M, Answers, GateRow, Section
 
 FORMAT_VERSION = 1
-
-
-class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Section(_M):
-    title: str
-    skipped: str | None = None
-    """Why the section has no data (None when it has)."""
-    notes: list[str] = Field(default_factory=list)
-    """How to read the section, and parts of it skipped for lack of data."""
 
 
 class ScoreRow(_M):
@@ -67,6 +58,13 @@ class GapRow(_M):
     n_pairs: int
     p_value: float | None
     p_holm: float | None
+    sd: float | None = None
+    """SD of the per-pair differences."""
+    mde: float | None = None
+    """Minimum detectable effect: the smallest true gap found 80 % of the time at this n (α = 0.05, paired)."""
+    trusted: bool | None = None
+    """Whether the validity gate trusts the judge here (None: not assessed); a CI excluding 0 is starred only
+    when trusted."""
 
 
 class LanguageGap(Section):
@@ -93,7 +91,14 @@ class DeltaRow(_M):
     variant_of: str | None = None
     """The shared base model when A and B are variants of it."""
     differs: str | None = None
-    """What tells the two variants apart, e.g. `precision bf16 → fp8`."""
+    """What tells the two models apart, e.g. `precision bf16 → fp8`; for two families it starts with
+    `family A → B`."""
+    sd: float | None = None
+    """SD of the per-prompt differences."""
+    mde: float | None = None
+    """Minimum detectable effect: the smallest true difference found 80 % of the time at this n (α = 0.05)."""
+    trusted: bool | None = None
+    """Whether the validity gate trusts the judge here (None: not assessed)."""
 
 
 class Difference(_M):
@@ -123,6 +128,9 @@ class FlipRow(_M):
     b_only: int
     accuracy_a: float | None
     accuracy_b: float | None
+    lo: float | None = None
+    """95 % bootstrap CI of `rate`, over items."""
+    hi: float | None = None
 
 
 class ModelDeltas(Section):
@@ -181,6 +189,8 @@ class PairwiseRow(_M):
 
 class Pairwise(Section):
     rows: list[PairwiseRow] = Field(default_factory=list)
+    length: LengthBias | None = None
+    """How often the longer answer won, and length/style-controlled ratings (judge.report.length)."""
 
 
 class AccuracyRow(_M):
@@ -303,6 +313,8 @@ class JudgeReliability(Section):
     cross_language: list[CrossLanguageRow] = Field(default_factory=list)
     self_judged: list[SelfJudgedRow] = Field(default_factory=list)
     human: list[HumanRow] = Field(default_factory=list)
+    gate: list[GateRow] = Field(default_factory=list)
+    """The validity gate: each test of each judge × rubric (× criterion, × language where measured)."""
 
 
 class RubricVersionRow(_M):
@@ -363,6 +375,7 @@ class Caveats(Section):
 
 
 class Sections(_M):
+    answers: Answers
     overview: Overview
     language_gap: LanguageGap
     model_deltas: ModelDeltas

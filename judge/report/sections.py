@@ -142,6 +142,7 @@ def language_gap(b: Context, langs: tuple[str, ...] | None) -> LanguageGap:
         if ru.size == 0:
             continue
         d = stats.paired_diff(ru, en, n_boot=b.n_boot, seed=b.seed)
+        sd, mde = stats.paired_mde(ru, en)
         rows.append(
             GapRow(
                 judge=judge,
@@ -156,6 +157,8 @@ def language_gap(b: Context, langs: tuple[str, ...] | None) -> LanguageGap:
                 n_pairs=d.n,
                 p_value=finite(d.p_value),
                 p_holm=None,
+                sd=finite(sd),
+                mde=finite(mde),
             )
         )
     if not rows:
@@ -190,6 +193,7 @@ def model_deltas(b: Context, variant_pairs: list[VariantPair]) -> ModelDeltas:
             if xa.size == 0:
                 continue
             d = stats.paired_diff(xa, xb, n_boot=b.n_boot, seed=b.seed)
+            sd, mde = stats.paired_mde(xa, xb)
             v = variants.get((ma, mb))
             rows.append(
                 DeltaRow(
@@ -208,6 +212,8 @@ def model_deltas(b: Context, variant_pairs: list[VariantPair]) -> ModelDeltas:
                     p_holm=None,
                     variant_of=v.base_model if v else None,
                     differs=v.label if v else None,
+                    sd=finite(sd),
+                    mde=finite(mde),
                 )
             )
     if not rows:
@@ -252,6 +258,7 @@ def _flips(b: Context, variants: list[VariantPair]) -> list[FlipRow]:
                 continue
             xa, xb = aligned(ga, gb)
             fr = stats.flip_rate(list(xa > 0.5), list(xb > 0.5))
+            ci = stats.bootstrap_mean_ci((xa > 0.5) != (xb > 0.5), n_boot=b.n_boot, seed=b.seed)
             out.append(
                 FlipRow(
                     base_model=v.base_model,
@@ -264,6 +271,8 @@ def _flips(b: Context, variants: list[VariantPair]) -> list[FlipRow]:
                     b_only=fr.b_only,
                     accuracy_a=finite(xa.mean()) if xa.size else None,
                     accuracy_b=finite(xb.mean()) if xb.size else None,
+                    lo=finite(ci.lo),
+                    hi=finite(ci.hi),
                 )
             )
     return out

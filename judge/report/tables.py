@@ -27,7 +27,9 @@ from judge.report.cells import (
     with_judge,
 )
 from judge.report.model import Report, ScoreRow
+from judge.report.tables_answers import gate_view
 from judge.report.tables_checks import accuracy, cost, fidelity
+from judge.report.tables_length import length_views
 from judge.store.queries import TOTAL
 
 
@@ -71,8 +73,8 @@ def _gap(r: Report) -> list[View]:
     multi = judged_rubrics(r)
     show = any(x.rubric in multi for x in rows)
     cols, numeric = with_judge(
-        ["rubric", "criterion", "model", "RU", "EN", f"RU {lg.MINUS} EN {CI95}", "pairs", lg.P_HOLM],
-        {3, 4, 5, 6, 7},
+        ["rubric", "criterion", "model", "RU", "EN", f"RU {lg.MINUS} EN {CI95}", "pairs", lg.P_HOLM, lg.MDE],
+        {3, 4, 5, 6, 7, 8},
         show,
     )
     v = View(None, cols, numeric=numeric, from_verdicts=True)
@@ -88,9 +90,10 @@ def _gap(r: Report) -> list[View]:
                 x.model,
                 num(x.mean_ru),
                 num(x.mean_en),
-                signed_ci(x.diff, x.lo, x.hi),
+                signed_ci(x.diff, x.lo, x.hi, star=x.trusted is not False),
                 num(x.n_pairs),
                 pval(x.p_holm),
+                num(x.mde),
             ]
         )
     return [v]
@@ -111,9 +114,10 @@ def _deltas(r: Report) -> list[View]:
             f"{lg.MODEL_A} {lg.MINUS} {lg.MODEL_B} {CI95}",
             lg.N,
             lg.P_HOLM,
-            "variants: what differs",
+            lg.MDE,
+            "what differs",
         ],
-        {4, 5, 6, 7, 8},
+        {4, 5, 6, 7, 8, 9},
         show,
     )
     v = View("Paired differences (weighted rubric total)", cols, numeric=numeric, from_verdicts=True)
@@ -128,9 +132,10 @@ def _deltas(r: Report) -> list[View]:
                 x.model_b,
                 num(x.mean_a),
                 num(x.mean_b),
-                signed_ci(x.diff, x.lo, x.hi),
+                signed_ci(x.diff, x.lo, x.hi, star=x.trusted is not False),
                 num(x.n),
                 pval(x.p_holm),
+                num(x.mde),
                 x.differs or "",
             ]
         )
@@ -144,7 +149,7 @@ def _deltas(r: Report) -> list[View]:
                 lg.MODEL_B,
                 "what differs",
                 "lang",
-                "flip rate",
+                f"flip rate {CI95}",
                 lg.N,
                 f"{lg.MODEL_A} only right",
                 f"{lg.MODEL_B} only right",
@@ -162,7 +167,7 @@ def _deltas(r: Report) -> list[View]:
                     fl.model_b,
                     labels.get((fl.model_a, fl.model_b), ""),
                     fl.lang,
-                    pct(fl.rate),
+                    pct_ci(fl.rate, fl.lo, fl.hi),
                     num(fl.n),
                     num(fl.a_only),
                     num(fl.b_only),
@@ -246,6 +251,9 @@ def _pairwise(r: Report) -> list[View]:
                 ci(x.rating, x.rating_lo, x.rating_hi, 0),
             ]
         )
+    length = r.sections.pairwise.length
+    if length is not None and not length.skipped:
+        return [v, *length_views(length, show_judge=show)]
     return [v]
 
 
@@ -346,6 +354,8 @@ def _reliability(r: Report) -> list[View]:
             for x in s.human
         ]
         views.append(v)
+    if s.gate:
+        views.append(gate_view(r))
     return views
 
 

@@ -14,10 +14,12 @@ from judge.report import legend as lg
 from judge.report.cells import View, criterion_label, criterion_rank, judged_rubrics, num
 from judge.report.model import Report, Section
 from judge.report.tables import TABLES
+from judge.report.tables_answers import answers_view, trust_line
 
 __all__ = [
     "SECTION_ORDER",
     "View",
+    "answers_view",
     "criterion_label",
     "criterion_rank",
     "filters_line",
@@ -25,6 +27,7 @@ __all__ = [
     "models_view",
     "printed_text",
     "sections",
+    "trust_line",
 ]
 
 SECTION_ORDER = [
@@ -93,7 +96,11 @@ def printed_text(r: Report) -> str:
     """Everything the renderers print but the legend, as plain text: what `legend.select` reads."""
     # not the database path or the timestamp: a "+00:00" there is no signed difference to explain
     out = [filters_line(r), r.note or ""]
-    for v in [models_view(r)] + [v for _, _, _, views in sections(r) for v in views]:
+    a = r.sections.answers
+    out += [a.title, a.skipped or "", *a.notes, *a.reasons]
+    if not a.skipped:
+        out.append(trust_line(r))
+    for v in [answers_view(r), models_view(r)] + [v for _, _, _, views in sections(r) for v in views]:
         out += [v.title or "", *v.columns, *(c for row in v.rows for c in row)]
     for _, _, sec, _ in sections(r):
         out += [sec.title, sec.skipped or "", *sec.notes]

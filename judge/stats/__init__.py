@@ -1,6 +1,6 @@
-"""Statistics for the report: pure functions over numbers (bootstrap, paired tests, rankings, agreement)."""
+"""Statistics for the report: pure functions over numbers (bootstrap, paired tests, rankings, agreement, power)."""
 
-from . import agreement
+from . import agreement, power
 from .bootstrap import (
     NAN,
     Estimate,
@@ -12,6 +12,7 @@ from .bootstrap import (
     paired_diff,
     wilcoxon_p,
 )
+from .power import mde, paired_mde, paired_power, sample_size
 from .ranking import (
     Consistency,
     FlipRate,
@@ -39,8 +40,13 @@ __all__ = [
     "cluster_mean_ci",
     "flip_rate",
     "holm_correction",
+    "mde",
     "paired_bootstrap_diff",
     "paired_diff",
+    "paired_mde",
+    "paired_power",
+    "power",
+    "sample_size",
     "swap_consistency",
     "wilcoxon_p",
     "win_rates",

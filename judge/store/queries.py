@@ -87,7 +87,7 @@ class ReportData:
             CREATE TEMP TABLE {self.S} AS
             SELECT a.g, a.m, a.p, a.q, a.l, a.sample, {d_crit} AS d, {d_total} AS r, v.mode = 'check' AS is_check,
                    v.score, v.error IS NOT NULL AS failed, v.passed, v.self_judged, coalesce(v.weight, 1.0) AS weight,
-                   coalesce(v.not_applicable, false) AS na
+                   coalesce(v.not_applicable, false) AS na, v.expected_score AS escore
             FROM verdicts v JOIN {self.A} a ON a.generation_id = v.generation_id {joins}""",
             lp,
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +28,10 @@ RF_CRITERIA = ("grammar", "word_choice", "language_fidelity", "style_register", 
 VERSIONS = {RD: "r1:synth-rd-0002", RF: "r1:synth-rf-0001"}
 RETIRED_RD = "r1:synth-rd-0001"
 CATEGORIES = ("arithmetic", "logic", "planning", "reading")  # the first two have checkable answers
+JudgeMode = Literal["faithful", "halo", "random"]
+"""How the synthetic judge scores: from the answers' latent quality, one score for every criterion of a
+verdict (the first criterion's), or uniformly at random (scores, pairwise winners; humans then label
+the latent quality, not the judge's score)."""
 
 
 class SynthModel(BaseModel):
@@ -147,6 +151,7 @@ def synthetic_db(
     failed_verdicts: float = 0.01,
     retired: bool = True,
     demo: bool = False,
+    judge_mode: JudgeMode = "faithful",
 ) -> dict[str, int]:
     """Write a synthetic judge database at `path` (created; must not exist) and return row counts.
 
@@ -163,6 +168,9 @@ def synthetic_db(
         failed_generations / failed_verdicts: Rates of error rows (never scored).
         retired: Also write a retired model variant and a retired rubric version.
         demo: Record `demo = true` in the run config, as `judge demo` does.
+        judge_mode: "faithful" (default), "halo" (every criterion of a verdict gets its first
+            criterion's score) or "random" (scores and pairwise winners drawn uniformly; human labels
+            follow the latent quality), for testing that a report refuses what its judge cannot support.
     """
     planted = planted or Planted()
     models = list(models)
@@ -204,6 +212,7 @@ def synthetic_db(
                 failed_generations,
                 failed_verdicts,
                 retired,
+                judge_mode,
             )
     finally:
         store.close()
@@ -273,6 +282,7 @@ def _write_answers(
     failed_generations: float,
     failed_verdicts: float,
     retired: bool,
+    judge_mode: JudgeMode = "faithful",
 ) -> dict[str, int]:
     names = [m.name for m in models]
     quality = np.array([m.quality for m in models], dtype=float)
@@ -345,12 +355,23 @@ def _write_answers(
     counts = {"generations": int(n)}
     g_ok = np.flatnonzero(ok)
     counts["verdict_rows"] = _write_verdicts(
-        con, rng, g_ok, latent, is_ru, p_idx, m_idx, spec, failed_verdicts, retired, len(models)
+        con, rng, g_ok, latent, is_ru, p_idx, m_idx, spec, failed_verdicts, retired, len(models), judge_mode
     )
     counts["comparison_rows"] = _write_pairwise(
-        con, rng, latent, ok, m_idx, p_idx, s_idx, len(models), n_prompts, pairwise_share, planted.swap_consistency
+        con,
+        rng,
+        latent,
+        ok,
+        m_idx,
+        p_idx,
+        s_idx,
+        len(models),
+        n_prompts,
+        pairwise_share,
+        planted.swap_consistency,
+        judge_mode,
     )
-    counts["human_labels"] = _write_human(con, rng, g_ok, m_idx, human_labels, len(models))
+    counts["human_labels"] = _write_human(con, rng, g_ok, m_idx, human_labels, len(models), latent, judge_mode)
     return counts
 
 
@@ -366,6 +387,7 @@ def _write_verdicts(
     failed: float,
     retired: bool,
     n_current: int,
+    judge_mode: JudgeMode = "faithful",
 ) -> int:
     total = 0
     cur = g_ok[m_idx[g_ok] < n_current]
@@ -392,6 +414,10 @@ def _write_verdicts(
             is_corr & (cat[g] < 2), np.where(correct[g], 4.3, 1.9) + shift + rng.normal(0, 0.7, g.size), base
         )
         score = np.clip(np.round(base), 1, 5)
+        if judge_mode == "halo":  # one impression for the whole verdict: its first criterion's score
+            score = np.repeat(score.reshape(-1, k)[:, 0], k)
+        elif judge_mode == "random":
+            score = rng.integers(1, 6, g.size).astype(float)
         bad_verdict = np.repeat(rng.random(gens.size) < failed, k)
         _insert(
             con,
@@ -469,6 +495,7 @@ def _write_pairwise(
     n_prompts: int,
     share: float,
     consistency: float,
+    judge_mode: JudgeMode = "faithful",
 ) -> int:
     """First samples of a share of prompts, every two current models, both orders, reasoning_depth."""
     if share <= 0 or n_models < 2:
@@ -491,6 +518,8 @@ def _write_pairwise(
     # order 1 shows a first: a wins -> 'A'; order 2 shows b first: a wins -> 'B'
     w1 = np.where(biased, 0, truth)
     w2 = np.where(biased, 0, np.choose(truth, [1, 0, 2]))
+    if judge_mode == "random":  # each order's verdict drawn on its own among A, B and tie
+        w1, w2 = rng.integers(0, 3, ga.size), rng.integers(0, 3, ga.size)
     bad = rng.random(ga.size) < 0.005
     arrays = {"i": np.arange(ga.size), "ga": ga, "gb": gb, "c": crit, "w1": w1, "w2": w2, "bad": bad}
     for swap in (0, 1):
@@ -511,9 +540,17 @@ def _write_pairwise(
 
 
 def _write_human(
-    con: Any, rng: np.random.Generator, g_ok: np.ndarray, m_idx: np.ndarray, n_labels: int, n_current: int
+    con: Any,
+    rng: np.random.Generator,
+    g_ok: np.ndarray,
+    m_idx: np.ndarray,
+    n_labels: int,
+    n_current: int,
+    latent: np.ndarray | None = None,
+    judge_mode: JudgeMode = "faithful",
 ) -> int:
-    """Two annotators on reasoning_depth for `n_labels` generations: the judge's score plus noise."""
+    """Two annotators on reasoning_depth for `n_labels` generations: the judge's score plus noise (with
+    a random judge: the latent quality plus noise, which such a judge does not follow)."""
     cur = g_ok[m_idx[g_ok] < n_current]
     if n_labels <= 0 or cur.size == 0:
         return 0
@@ -523,13 +560,15 @@ def _write_human(
     c = np.tile(np.repeat(np.arange(k), 2), gens.size)
     who = np.tile(np.arange(2), gens.size * k)
     noise = np.round(rng.normal(0, 0.6, g.size))
+    truth = np.round(latent[g]) if latent is not None and judge_mode == "random" else np.full(g.size, np.nan)
     _insert(
         con,
         "human_labels",
-        {"g": g, "c": c, "who": who, "noise": noise},
+        {"g": g, "c": c, "who": who, "noise": noise, "truth": truth},
         f"""
         SELECT 'g' || n.g, '{RD}', {_sql_list(RD_CRITERIA)}[n.c + 1], ['ann1', 'ann2'][n.who + 1],
-               greatest(1, least(5, v.score + n.noise)), NULL, now()
+               greatest(1, least(5, coalesce(CASE WHEN isnan(n.truth) THEN NULL ELSE n.truth END, v.score)
+                                    + n.noise)), NULL, now()
         FROM _np n JOIN verdicts v ON v.generation_id = 'g' || n.g AND v.rubric = '{RD}'
              AND v.rubric_version = '{VERSIONS[RD]}' AND v.criterion = {_sql_list(RD_CRITERIA)}[n.c + 1]
         WHERE v.score IS NOT NULL""",

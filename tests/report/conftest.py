@@ -1,4 +1,5 @@
-"""Synthetic databases shared by the report tests: one judge, and two judges of one rubric."""
+"""Synthetic databases shared by the report tests: one judge, two judges of one rubric, and a planted
+precision effect graded by a faithful, a halo and a random judge."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from judge.store import Store
-from tests.fakes.synth import RD, synthetic_db
+from tests.fakes.synth import DEFAULT_MODELS, RD, JudgeMode, Planted, synthetic_db
 
 SECOND_JUDGE = "judge-two"
 
@@ -51,6 +52,42 @@ def two_judges_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     synthetic_db(path, n_generations=800, seed=1, human_labels=100)
     add_judge(path, SECOND_JUDGE)
     return path
+
+
+PRECISION_COST = -0.6
+"""Planted: qwen3-30b-a3b-fp8 scores this much below qwen3-30b-a3b (bf16) on every criterion."""
+PRECISION_MODELS = tuple(
+    m.model_copy(update={"quality": PRECISION_COST}) if m.name == "qwen3-30b-a3b-fp8" else m for m in DEFAULT_MODELS
+)
+
+
+def precision_db(path: Path, judge_mode: JudgeMode = "faithful") -> Path:
+    """A precision effect within one base model (bf16 → fp8), no RU − EN gap, graded by a judge of `judge_mode`."""
+    synthetic_db(
+        path,
+        n_generations=2000,
+        seed=4,
+        models=PRECISION_MODELS,
+        planted=Planted(ru_gap=0.0),
+        human_labels=150,
+        judge_mode=judge_mode,
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def faithful_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return precision_db(tmp_path_factory.mktemp("faithful") / "faithful.duckdb")
+
+
+@pytest.fixture(scope="session")
+def halo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return precision_db(tmp_path_factory.mktemp("halo") / "halo.duckdb", "halo")
+
+
+@pytest.fixture(scope="session")
+def random_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return precision_db(tmp_path_factory.mktemp("random") / "random.duckdb", "random")
 
 
 def md_tables(md: str) -> list[list[list[str]]]:
