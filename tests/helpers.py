@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,3 +67,17 @@ def make_items(n: int, *, langs: tuple[str, ...] = ("en", "ru"), category: str =
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+# `python -m judge.cli` that answers SIGINT as Ctrl-C even when the suite runs in the background:
+# a shell starts background commands with SIGINT ignored, an ignored signal survives exec, and a
+# Python started that way installs no KeyboardInterrupt handler. The child restores it itself (a
+# preexec_fn is not safe while the test's server threads run).
+JUDGE_CTRL_C = [
+    sys.executable,
+    "-c",
+    "import runpy, signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "sys.argv = ['judge', *sys.argv[1:]]\n"
+    "runpy.run_module('judge.cli', run_name='__main__', alter_sys=True)\n",
+]

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from tests.fakes.server import FakeServer, FaultPlan
-from tests.helpers import make_items, write_config, write_jsonl
+from tests.helpers import JUDGE_CTRL_C, make_items, write_config, write_jsonl
 
 JUDGE = [sys.executable, "-m", "judge.cli"]
 
@@ -122,7 +122,7 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path: Path) -> None:
     with FakeServer(faults=FaultPlan(latency_s=0.05)) as srv:
         _setup(tmp_path, srv.base_url, n=10)
         proc = subprocess.Popen(
-            [*JUDGE, "generate", "--no-progress", "--concurrency", "2"],
+            [*JUDGE_CTRL_C, "generate", "--no-progress", "--concurrency", "2"],
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

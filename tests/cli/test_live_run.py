@@ -11,7 +11,7 @@ from pathlib import Path
 
 from judge.store.progress import progress_path
 from tests.fakes.server import FakeServer, FaultPlan
-from tests.helpers import make_items, write_config, write_jsonl
+from tests.helpers import JUDGE_CTRL_C, make_items, write_config, write_jsonl
 
 JUDGE = [sys.executable, "-m", "judge.cli"]
 
@@ -26,7 +26,7 @@ def test_status_during_a_run_shows_progress(tmp_path: Path) -> None:
     with FakeServer(faults=FaultPlan(latency_s=0.5)) as srv:
         write_config(tmp_path / "judge.toml", [{"name": "a", "base_url": srv.base_url, "model": "m", "concurrency": 1}])
         run = subprocess.Popen(
-            [*JUDGE, "generate", "--no-progress"],
+            [*JUDGE_CTRL_C, "generate", "--no-progress"],
             cwd=tmp_path,
             env={**os.environ},
             stdout=subprocess.PIPE,

@@ -61,8 +61,9 @@ def build(kind: str, completion: dict[str, Any], plan: Any) -> Wire:
         page = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502</h1>nginx</body></html>"
         return Wire(200, page, b"text/html")
     if kind == "truncated_body":
-        body = _dumps(obj)
-        return Wire(200, body[: len(body) // 2])
+        # cut at a character, not inside one: this fault is invalid JSON, not invalid UTF-8
+        text_body = _dumps(obj).decode("utf-8")
+        return Wire(200, text_body[: len(text_body) // 2].encode("utf-8"))
     if kind == "error_200":
         return Wire(200, _dumps({"error": {"message": "upstream overloaded", "type": "server_error"}}))
     if kind == "content_list":

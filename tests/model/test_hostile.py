@@ -187,14 +187,17 @@ def test_grade_keeps_the_other_nineteen(tmp_path: Path, answers: Path, kind: str
         rows = _q(
             cfg,
             "SELECT p.prompt, v.criterion, v.score, v.error, v.attempts, v.raw, v.rationale, v.prompt_tokens"
-            " FROM verdicts v JOIN generations g ON g.gen_id = v.generation_id JOIN prompts p USING (prompt_key)",
+            " FROM verdicts v JOIN generations g ON g.gen_id = v.generation_id JOIN prompts p USING (prompt_key)"
+            # trap_awareness does not apply to these items (no trap): n/a rows, neither score nor error
+            " WHERE NOT (v.not_applicable AND v.score IS NULL AND v.error IS NULL)",
         )
-        n_crit = len({r[1] for r in rows})
-        assert len(rows) == 20 * n_crit
         good = [r for r in rows if BAD not in r[0]]
+        n_good = len({r[1] for r in good})  # the criteria that apply (trap_awareness does not)
+        assert len(good) == 19 * n_good
         assert all(r[2] == 4.0 and r[3] is None and r[5] is None for r in good)
         bad = [r for r in rows if BAD in r[0]]
-        assert len(bad) == n_crit
+        # a failed verdict is an error on every criterion; a repaired one scores those that apply
+        assert len(bad) == (n_good if want.ok else len(load_rubric(RUBRIC).criteria))
         for _, _, score, error, attempts, raw, rationale, pt in bad:
             if want.ok:
                 assert score == 4.0 and error is None and attempts == 1
