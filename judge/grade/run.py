@@ -56,7 +56,7 @@ class GradeSummary(StageSummary):
 _VERDICT_MODELS: dict[tuple[str, str, str, int], type] = {}
 
 
-def _verdict_model(kind: str, r: Any, cap: int) -> type:
+def verdict_model(kind: str, r: Any, cap: int) -> type:
     """The response model for a rubric, built once per (rubric version, cap): building a pydantic
     model costs milliseconds, and the judge client keeps per-model work keyed on the class."""
     key = (kind, r.name, r.version, cap)
@@ -77,7 +77,7 @@ def _storable(text: str | None, criterion: str, notes: list[str]) -> str | None:
     return fixed
 
 
-def _notes(notes: list[str]) -> str | None:
+def response_notes(notes: list[str]) -> str | None:
     """The `raw` column of a verdict row that succeeded: NULL, or what was repaired in the reply."""
     return "response notes: " + "; ".join(notes) if notes else None
 
@@ -116,7 +116,7 @@ async def _single(
         prompts_dir=prompts_dir,
     )
     try:
-        reply = await jc.ask(messages, _verdict_model("single", r, cap), max_tokens_for(r, cap))
+        reply = await jc.ask(messages, verdict_model("single", r, cap), max_tokens_for(r, cap))
     except CircuitOpen:
         raise  # the judge is down, not this verdict: it stays pending
     except Exception as e:
@@ -155,7 +155,7 @@ async def _single(
                 "prompt_tokens": pt,
                 "completion_tokens": ct,
                 "latency_ms": reply.latency_ms,
-                "raw": _notes(notes),
+                "raw": response_notes(notes),
             }
         )
     return [storable_row(row) for row in rows]
@@ -202,7 +202,7 @@ async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None
         prompts_dir=prompts_dir,
     )
     try:
-        reply = await jc.ask(messages, _verdict_model("pair", r, cap), max_tokens_for(r, cap))
+        reply = await jc.ask(messages, verdict_model("pair", r, cap), max_tokens_for(r, cap))
     except CircuitOpen:
         raise
     except Exception as e:
@@ -229,7 +229,7 @@ async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None
                 "prompt_tokens": pt,
                 "completion_tokens": ct,
                 "latency_ms": reply.latency_ms,
-                "raw": _notes(notes),
+                "raw": response_notes(notes),
             }
         )
         for c in r.criteria

@@ -25,9 +25,10 @@ from judge.grade.applicable import criterion_reasons
 from judge.grade.call import JudgeClient, failure
 from judge.grade.plan import load_rubrics, rubric_row
 from judge.grade.record import recorded
+from judge.grade.run import response_notes, verdict_model
 from judge.model import CircuitOpen, storable, storable_row
 from judge.prompts import check_templates, prompts_version, render_single
-from judge.rubric import NA, Rubric, max_tokens_for, single_verdict_model
+from judge.rubric import NA, max_tokens_for
 from judge.store import BatchWriter, Store, now
 from judge.store.probes import probe_status, set_probe_judge, write_probe_texts, write_probe_verdicts
 from judge.store.progress import track
@@ -75,17 +76,6 @@ class _Setup:
     ident: str
 
 
-_MODELS: dict[tuple[str, str, int], type] = {}
-
-
-def _verdict_model(r: Rubric, cap: int) -> type:
-    """Built once per (rubric version, cap): the judge client keeps per-model work keyed on the class."""
-    key = (r.name, r.version, cap)
-    if key not in _MODELS:
-        _MODELS[key] = single_verdict_model(r, cap)
-    return _MODELS[key]
-
-
 def _base(s: _Setup, job: ProbeJob, lang: str) -> dict[str, Any]:
     t, op = job.text, job.op
     return {
@@ -126,7 +116,7 @@ async def _grade(s: _Setup, job: ProbeJob) -> list[dict[str, Any]]:
         r, t.item, job.judged, reasoning=t.reasoning, lang=lang, rationale_cap=s.cap, prompts_dir=s.prompts_dir
     )
     try:
-        reply = await s.jc.ask(messages, _verdict_model(r, s.cap), max_tokens_for(r, s.cap))
+        reply = await s.jc.ask(messages, verdict_model("single", r, s.cap), max_tokens_for(r, s.cap))
     except CircuitOpen:
         raise  # the judge is down, not this item: it stays pending
     except Exception as e:
@@ -154,7 +144,7 @@ async def _grade(s: _Setup, job: ProbeJob) -> list[dict[str, Any]]:
                     "prompt_tokens": reply.prompt_tokens,
                     "completion_tokens": reply.completion_tokens,
                     "latency_ms": reply.latency_ms,
-                    "raw": "response notes: " + "; ".join(reply.notes) if reply.notes else None,
+                    "raw": response_notes(reply.notes),
                 }
             )
         )
