@@ -458,6 +458,7 @@ def report(db: Path, rubric_name: str, criterion: str, pub: dict[str, float], ar
         summary.append(["  same, first order only (before the swap)", _pc(_f(h[2], pct=True))])
     print(table(["measure", "value [95% CI over prompts]"], summary))
     print()
+    _print_gate(rep)
     print(
         "How to read: the leaderboard's order is gpt-4-1106-preview > gpt-3.5-turbo-0125 > hermes-2-pro-llama-3-8b. "
         "tau = 1 and 3/3 pairs mean the same order. gpt-4's answers are the longest: compare 'win %' with "
@@ -465,6 +466,23 @@ def report(db: Path, rubric_name: str, criterion: str, pub: dict[str, float], ar
         "criteria means the judge names one winner and copies it across criteria."
     )
     print(f"Database: {db} (`judge report --db {db}`).")
+
+
+def _print_gate(rep: Any) -> None:
+    """What the report's validity gate says about this judge (the `answers` section)."""
+    a = rep.sections.answers
+    if a is None:
+        return
+    print(f"Validity gate: judge {'TRUSTED' if a.judge_trusted else 'NOT trusted'}")
+    for why in a.reasons:
+        print(f"  - {why}")
+    rows = [
+        [g.judge, g.rubric, g.criterion or "(all)", g.lang, g.test, g.status, g.text]
+        for g in rep.sections.judge_reliability.gate
+    ]
+    if rows:
+        print(table(["judge", "rubric", "criterion", "lang", "test", "status", "result"], rows))
+    print()
 
 
 def main(argv: list[str] | None = None) -> int:

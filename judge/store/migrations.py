@@ -417,3 +417,23 @@ def m005_probe(con: duckdb.DuckDBPyConnection) -> None:
          AND k.signature = c.signature;
         """
     )
+
+
+
+def _load_later_migrations() -> None:
+    """Migrations from m006 on live in modules of their own, `judge/store/m0NN_<what>.py`, each
+    registering itself with `@migration`. They are imported here in number order, which is the
+    order they are applied, so adding one never edits this file (already near the size limit)."""
+    import importlib
+    import pkgutil
+    import re
+    from pathlib import Path
+
+    package = __name__.rsplit(".", 1)[0]
+    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]))
+    for name in names:
+        if re.fullmatch(r"m\d{3}_\w+", name):
+            importlib.import_module(f"{package}.{name}")
+
+
+_load_later_migrations()
