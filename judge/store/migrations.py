@@ -419,7 +419,6 @@ def m005_probe(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-
 def _load_later_migrations() -> None:
     """Migrations from m006 on live in modules of their own, `judge/store/m0NN_<what>.py`, each
     registering itself with `@migration`. They are imported here in number order, which is the
