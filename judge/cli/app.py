@@ -93,6 +93,7 @@ class Tracker:
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
+            TextColumn("{task.fields[by]}", markup=False),  # names are text, never markup
             TextColumn("{task.fields[rate]}"),
             TextColumn("[red]{task.fields[errors]}"),
             TimeElapsedColumn(),
@@ -100,8 +101,10 @@ class Tracker:
             console=err,
             disable=not (enabled and sys.stderr.isatty()),
         )
-        self.task = self.bar.add_task(label, total=None, rate="", errors="")
+        self.task = self.bar.add_task(label, total=None, rate="", errors="", by="")
         self.done = self.errors = 0
+        self.by: dict[str, int] = {}
+        """Items done per model (generate) or judge (grade): shown once there are several."""
 
     def __enter__(self) -> Tracker:
         self.bar.__enter__()
@@ -111,16 +114,18 @@ class Tracker:
         self.bar.__exit__(*exc)  # type: ignore[arg-type]
 
     def step(self, label: str) -> None:
-        self.t0, self.done, self.errors = self._time(), 0, 0
-        self.bar.update(self.task, description=label, completed=0, total=None, rate="", errors="")
+        self.t0, self.done, self.errors, self.by = self._time(), 0, 0, {}
+        self.bar.update(self.task, description=label, completed=0, total=None, rate="", errors="", by="")
 
     def on_plan(self, n: int) -> None:
         self.bar.update(self.task, total=n, completed=0)
 
-    def on_done(self, _what: str, ok: bool) -> None:
+    def on_done(self, what: str, ok: bool) -> None:
         self.done += 1
         self.errors += not ok
+        self.by[what] = self.by.get(what, 0) + 1
+        by = " · ".join(f"{k} {n}" for k, n in sorted(self.by.items())) if len(self.by) > 1 else ""
         rate = self.done / max(self._time() - self.t0, 1e-9)
         self.bar.update(
-            self.task, advance=1, rate=f"{rate:.2f}/s", errors=f"{self.errors} errors" if self.errors else ""
+            self.task, advance=1, rate=f"{rate:.2f}/s", errors=f"{self.errors} errors" if self.errors else "", by=by
         )

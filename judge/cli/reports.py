@@ -76,6 +76,7 @@ def report(
             n_boot=n_boot,
             note=note,
             gate=cfg.report.gate if cfg else None,
+            consensus=cfg.judge.consensus if cfg and cfg.judge else "mean",
         )
     if out_file is None and format == "terminal":
         render(rep, "terminal", console=out)

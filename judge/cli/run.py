@@ -84,7 +84,10 @@ def grade(
         Optional[str], typer.Option("--rubric", "-r", help="Comma-separated rubric names (default: all configured).")
     ] = None,
     judge: Annotated[
-        Optional[str], typer.Option("--judge", "-j", help="A [[models]] name to judge with (overrides [judge].model).")
+        Optional[list[str]],
+        typer.Option(
+            "--judge", "-j", help="A [[models]] name to judge with, instead of [judge]; repeat (or a,b) for a jury."
+        ),
     ] = None,
     mode: Annotated[Optional[str], typer.Option(help="single, pairwise or both (default: from the config).")] = None,
     regrade: Annotated[bool, typer.Option("--regrade", help="Grade again even where a verdict is stored.")] = False,
@@ -97,6 +100,17 @@ def grade(
     checks_only: Annotated[
         bool, typer.Option("--checks-only", help="Run only the deterministic checks: no judge call, no [judge] needed.")
     ] = False,
+    repeats: Annotated[
+        int,
+        typer.Option(
+            "--repeats",
+            min=1,
+            max=100,
+            help="Grade each answer K times to measure the judge's stability, at the judge's configured "
+            "temperature; repeat r is sent seed = the judge's params.seed + r (r when no seed is configured). "
+            "Means use repeat 0 only.",
+        ),
+    ] = 1,
     progress: ProgressOpt = True,
 ) -> None:
     """Score stored answers with the judge model against the rubric files; run the deterministic checks.
@@ -107,17 +121,16 @@ def grade(
 
     Example: judge grade --mode both --rubric russian_fluency
     Example: judge grade --checks-only    (answer and language checks alone, e.g. on imported answers)
+    Example: judge grade --repeats 3    (each answer graded three times: the report shows the judge's stability)
     """
     from judge.config import load_config
     from judge.grade import grade as run
 
     cfg = load_config(config)
     if judge:
-        from judge.errors import ConfigError
+        from judge.config_jury import override
 
-        if cfg.judge is None or judge not in {m.name for m in cfg.models}:
-            raise ConfigError([f"--judge: {judge!r} is not a [[models]] name in {config}"])
-        cfg.judge.model = judge
+        override(cfg, [n for j in judge for n in split_names(j) or []])
     if mode and mode not in ("single", "pairwise", "both"):
         from judge.errors import ConfigError
 
@@ -134,11 +147,15 @@ def grade(
             limit=limit,
             checks=False if no_checks else None,
             checks_only=checks_only,
+            repeats=repeats,
             argv=sys.argv[1:],
             on_plan=t.on_plan,
             on_done=t.on_done,
         )
     err.print(f"grade: {s.ok} verdicts, {s.errors} errors, {s.checks} check verdicts written (run {s.run_id})")
+    if len(s.by_model) > 1:  # a jury: each judge's share
+        for name, c in sorted(s.by_model.items()):
+            err.print(f"  judge {name}: {c['ok']} verdicts, {c['errors']} errors", markup=False)
     print_gaps(s.gaps)
     fail_on_unfinished(
         s,

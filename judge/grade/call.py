@@ -5,6 +5,10 @@ instructor prompts, parses, validates and re-asks; each of its attempts goes thr
 cap, and the validation of the body into a `Completion`. What instructor parses is therefore
 always a well-formed ChatCompletion, and a malformed reply is a `BadResponse` in the failure
 chain, never an exception from inside instructor's own parse.
+
+A thinking judge that stops for length before writing anything (`ReasoningBudgetSpent`) is not
+re-asked by instructor's loop, which would resend the same budget: `ask` re-asks once with the
+larger budget or lower effort of `[judge] thinking_retry`, and a second such reply fails the verdict.
 """
 
 from __future__ import annotations
@@ -22,7 +26,18 @@ from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 
 from judge.config import ModelConfig
-from judge.model import CircuitOpen, Completion, Endpoint, describe_error, retry_policy, token_count, unfence
+from judge.config_thinking import ThinkingRetry
+from judge.model import (
+    CircuitOpen,
+    Completion,
+    Endpoint,
+    ReasoningBudgetSpent,
+    describe_error,
+    retry_policy,
+    spent_on_reasoning,
+    token_count,
+    unfence,
+)
 
 # instructor logs every failed attempt at ERROR level; we record failures as rows instead, and its
 # messages would interleave with the progress bar.
@@ -50,6 +65,10 @@ class CallLog:
     replies: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    """NULL when a reply's count was unknown (no usage details, no reasoning text): never a made-up 0."""
+    reasoning_tokens_estimated: bool | None = None
+    """Some reply's count was estimated from its reasoning text (the server reported none)."""
 
     def add(self, comp: Completion) -> None:
         self.latency_ms += comp.latency_ms
@@ -58,6 +77,20 @@ class CallLog:
         self.replies += 1
         self.prompt_tokens = _sum(comp.prompt_tokens, self.prompt_tokens, first)
         self.completion_tokens = _sum(comp.completion_tokens, self.completion_tokens, first)
+        self.reasoning_tokens = _sum(comp.reasoning_tokens, self.reasoning_tokens, first)
+        if comp.reasoning_tokens is not None:
+            self.reasoning_tokens_estimated = bool(self.reasoning_tokens_estimated) or comp.reasoning_tokens_estimated
+
+    def columns(self) -> dict[str, Any]:
+        """What a verdict row stores of these attempts (its cost), whether the verdict came or not."""
+        known = self.reasoning_tokens is not None
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "reasoning_tokens_estimated": self.reasoning_tokens_estimated if known else None,
+            "latency_ms": self.latency_ms if self.replies else None,
+        }
 
 
 def _sum(n: int | None, total: int | None, first: bool) -> int | None:
@@ -79,6 +112,19 @@ class Reply:
     prompt_tokens: int | None
     completion_tokens: int | None
     """Summed over the replies (re-asks included); NULL when a reply's count was unknown."""
+    log: CallLog = field(default_factory=CallLog)
+    """Every reply's cost, the thinking re-ask's included (`CallLog.columns`)."""
+    reasked: bool = False
+    """The judge spent its first budget on reasoning and was asked again (`thinking_retry`)."""
+
+    def thinking_columns(self) -> dict[str, Any]:
+        """A verdict's reasoning tokens (NULL when unknown) and whether it took a thinking re-ask."""
+        cols = self.log.columns()
+        return {
+            "reasoning_tokens": cols["reasoning_tokens"],
+            "reasoning_tokens_estimated": cols["reasoning_tokens_estimated"],
+            "reasoning_reasked": self.reasked,
+        }
 
 
 # instructor calls `_send` from inside the verdict's own task, so a context variable carries the
@@ -89,13 +135,32 @@ _LOG: contextvars.ContextVar[CallLog] = contextvars.ContextVar("judge_call_log")
 class JudgeClient:
     """The judge endpoint, with instructor patched around our guarded request."""
 
-    def __init__(self, cfg: ModelConfig, *, concurrency: int | None, logprobs: bool) -> None:
+    def __init__(
+        self,
+        cfg: ModelConfig,
+        *,
+        concurrency: int | None,
+        logprobs: bool,
+        thinking: ThinkingRetry | None = None,
+        repeats: int = 1,
+    ) -> None:
         self.cfg = cfg
         self.endpoint = Endpoint(cfg, concurrency=concurrency)
         self.create: Any = instructor.patch(create=self._send, mode=_MODES[cfg.instructor_mode])
         self.logprobs = logprobs
+        self.thinking = thinking or ThinkingRetry()
+        self.repeats = repeats
+        """`judge grade --repeats K`: each repeat is sent its own seed (`seed_for`)."""
         self.prompts_version: str | None = None
         self._ready: dict[type, type] = {}
+
+    def seed_for(self, repeat: int) -> int | None:
+        """The seed of a repeat: the configured seed + the repeat index, or the index when no seed
+        is configured; None (no seed sent, as before repeats existed) for a single grading without one."""
+        base = self.cfg.params.seed
+        if base is None and self.repeats <= 1 and repeat == 0:
+            return None
+        return ((base or 0) + repeat + 2**63) % 2**64 - 2**63  # stays within a server's int64
 
     def _prepared(self, model: type) -> type:
         """`model` as instructor uses it, built once: given a plain pydantic model, instructor wraps
@@ -112,6 +177,8 @@ class JudgeClient:
         if log is not None:
             log.add(comp)
         msg = comp.data["choices"][0]["message"]
+        if spent_on_reasoning(comp.finish_reason, comp.answer, msg.get("tool_calls")):
+            raise ReasoningBudgetSpent(request.get("max_tokens"), comp.reasoning_tokens)
         # A judge that wraps its JSON in a ```json fence has still answered: hand over the inside
         # (instructor's JSON_SCHEMA and TOOLS parsers take the content as the JSON itself).
         inner = unfence(msg.get("content") or "")
@@ -124,22 +191,55 @@ class JudgeClient:
         r = await self.ask(messages, model, max_tokens)
         return r.verdict, r.completion, r.attempts, r.latency_ms
 
-    async def ask(self, messages: list[dict[str, str]], model: type, max_tokens: int) -> Reply:
+    async def ask(
+        self, messages: list[dict[str, str]], model: type, max_tokens: int, *, seed: int | None = None
+    ) -> Reply:
         """The verdict for one prompt, with how it was obtained.
 
         Raises CircuitOpen when the endpoint is down (the verdict stays pending), else what
-        instructor raised (InstructorRetryException, IncompleteOutputException, ...).
+        instructor raised (InstructorRetryException, IncompleteOutputException, ...), or
+        ReasoningBudgetSpent; every exception but CircuitOpen carries `judge_log` (the attempts'
+        cost) and `judge_reasked`.
         """
         params = self.cfg.params.request_kwargs()
         params.setdefault("temperature", 0.0)
         params["max_tokens"] = max(params.get("max_tokens", 0), max_tokens)
         params.pop("max_completion_tokens", None)
+        if seed is not None:
+            params["seed"] = seed
         if self.logprobs:
             params.update(logprobs=True, top_logprobs=max(params.get("top_logprobs") or 0, 5))
         if self.cfg.extra_body:
             params["extra_body"] = self.cfg.extra_body
-        policy = retry_policy(self.cfg.max_attempts, also=PARSE_ERRORS)
         log = CallLog()
+        try:
+            return await self._ask(messages, model, params, log)
+        except CircuitOpen:
+            raise
+        except Exception as e:
+            e.judge_log, e.judge_reasked = log, False  # type: ignore[attr-defined]
+            if budget_spent(e) is None or not self.thinking.reask:
+                raise
+            first = getattr(e, "judge_attempts", 1)
+        # The budget went to reasoning: once more with a larger budget or a lower effort.
+        params["max_tokens"] = self.thinking.budget(params["max_tokens"])
+        if self.thinking.reasoning_effort is not None:
+            params["reasoning_effort"] = self.thinking.reasoning_effort
+        try:
+            reply = await self._ask(messages, model, params, log)
+        except CircuitOpen:
+            raise
+        except Exception as e:
+            e.judge_log, e.judge_reasked = log, True  # type: ignore[attr-defined]
+            e.judge_attempts = first + getattr(e, "judge_attempts", 1)  # type: ignore[attr-defined]
+            raise
+        reply.attempts += first
+        reply.reasked = True
+        return reply
+
+    async def _ask(self, messages: list[dict[str, str]], model: type, params: dict[str, Any], log: CallLog) -> Reply:
+        """One instructor call (its own retry policy) whose replies add to `log`."""
+        policy = retry_policy(self.cfg.max_attempts, also=PARSE_ERRORS)
         token = _LOG.set(log)
         t0 = time.perf_counter()
         try:
@@ -162,8 +262,23 @@ class JudgeClient:
         latency = log.latency_ms or (time.perf_counter() - t0) * 1000
         attempts = policy.statistics.get("attempt_number", 1)
         return Reply(
-            verdict, verdict._raw_response, attempts, latency, log.notes, log.prompt_tokens, log.completion_tokens
+            verdict,
+            verdict._raw_response,
+            attempts,
+            latency,
+            log.notes,
+            log.prompt_tokens,
+            log.completion_tokens,
+            log,
         )
+
+
+def budget_spent(e: BaseException) -> ReasoningBudgetSpent | None:
+    """The ReasoningBudgetSpent behind a failed call (raised as it is, or as instructor's cause)."""
+    for x in (e, e.__cause__):
+        if isinstance(x, ReasoningBudgetSpent):
+            return x
+    return None
 
 
 def raw_text(completion: Any) -> str | None:
@@ -173,9 +288,26 @@ def raw_text(completion: Any) -> str | None:
         return None
 
 
+def failure_columns(e: BaseException) -> dict[str, Any]:
+    """The columns of a failed verdict's rows: the error, attempts, raw output, and what the
+    attempts cost (a failed call spent tokens too, and the judge's cost counts them)."""
+    err, attempts, raw = failure(e)
+    log: CallLog = getattr(e, "judge_log", None) or CallLog()
+    return {
+        "error": err,
+        "attempts": attempts,
+        "raw": raw,
+        "reasoning_reasked": bool(getattr(e, "judge_reasked", False)),
+        **log.columns(),
+    }
+
+
 def failure(e: BaseException) -> tuple[str, int, str | None]:
     """Error text, attempts and the last raw output of a verdict that could not be obtained."""
     attempts = getattr(e, "judge_attempts", 1)
+    spent = budget_spent(e)
+    if spent is not None:
+        return str(spent), attempts, None
     if isinstance(e, IncompleteOutputException):
         return "judge output truncated (max_tokens reached)", attempts, raw_text(getattr(e, "last_completion", None))
     if isinstance(e, InstructorRetryException):

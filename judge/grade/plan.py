@@ -109,6 +109,8 @@ class SingleJob:
     key: str
     rubric: Rubric
     answer: StoredAnswer
+    repeat: int = 0
+    """Which of the `--repeats K` gradings of this answer (0 = the verdict every run has)."""
 
 
 @dataclass
@@ -119,18 +121,28 @@ class PairJob:
     rubric: Rubric
     first: StoredAnswer
     second: StoredAnswer
+    repeat: int = 0
 
 
 def _judge_ident(judge: ModelConfig, pv: str, cap: int) -> dict[str, Any]:
     return {"judge": judge.identity(), "prompts": pv, "cap": cap}
 
 
-def plan_single(answers: list[StoredAnswer], rubrics: list[Rubric], ident: dict[str, Any]) -> list[SingleJob]:
+def repeat_parts(repeat: int) -> dict[str, Any]:
+    """What a repeat adds to a key: nothing for repeat 0, so the verdicts stored before repeats
+    existed (and every run with `--repeats 1`) keep their keys, and resume."""
+    return {"repeat": repeat} if repeat else {}
+
+
+def plan_single(
+    answers: list[StoredAnswer], rubrics: list[Rubric], ident: dict[str, Any], repeats: int = 1
+) -> list[SingleJob]:
     return [
-        SingleJob(a.key(r=r.version, j=ident, mode="single"), r, a)
+        SingleJob(a.key(r=r.version, j=ident, mode="single", **repeat_parts(k)), r, a, k)
         for a in answers
         for r in rubrics
         if applies(r, a.item)
+        for k in range(repeats)
     ]
 
 
@@ -139,8 +151,14 @@ def pair_name(first: str, second: str) -> str:
     return f"{first} | {second}"
 
 
-def plan_pairwise(answers: list[StoredAnswer], rubrics: list[Rubric], ident: dict[str, Any]) -> list[PairJob]:
-    """Every two models' first samples of a prompt, judged in both orders."""
+def plan_pairwise(
+    answers: list[StoredAnswer], rubrics: list[Rubric], ident: dict[str, Any], repeats: int = 1
+) -> list[PairJob]:
+    """Every two models' first samples of a prompt, judged in both orders (`repeats` times).
+
+    A repeat is a pair of its own (its id hashes the repeat index), so the `pairwise` views join
+    the two orders of one repeat, never an order of one repeat with the other order of another.
+    """
     by_prompt: dict[str, list[StoredAnswer]] = {}
     for a in answers:
         if a.sample == 0:
@@ -151,12 +169,21 @@ def plan_pairwise(answers: list[StoredAnswer], rubrics: list[Rubric], ident: dic
             for r in rubrics:
                 if not applies(r, x.item):
                     continue
-                content = stable_hash(
-                    {"a": x.content_id, "b": y.content_id, "r": r.version, "j": ident, "mode": "pairwise"}
-                )
-                pid = qualify(content, pair_name(x.model_name, y.model_name))
-                for swap, (first, second) in enumerate(((x, y), (y, x))):
-                    jobs.append(PairJob(stable_hash({"pair": pid, "swap": swap}), pid, swap, r, first, second))
+                for k in range(repeats):
+                    content = stable_hash(
+                        {
+                            "a": x.content_id,
+                            "b": y.content_id,
+                            "r": r.version,
+                            "j": ident,
+                            "mode": "pairwise",
+                            **repeat_parts(k),
+                        }
+                    )
+                    pid = qualify(content, pair_name(x.model_name, y.model_name))
+                    for swap, (first, second) in enumerate(((x, y), (y, x))):
+                        key = stable_hash({"pair": pid, "swap": swap})
+                        jobs.append(PairJob(key, pid, swap, r, first, second, k))
     return jobs
 
 
@@ -190,6 +217,7 @@ def _check_row(vid: str, a: StoredAnswer, name: str, c: CheckRow, run_id: str) -
         "self_judged": False,
         "run_id": run_id,
         "created_at": now(),
+        "repeat": 0,  # a check is deterministic: graded once
     }
 
 

@@ -4,7 +4,16 @@ and the guards against hostile servers (validation at the boundary, deadline, si
 from .breaker import Breaker
 from .client import GUARDS, CallFailed, Endpoint, Guards, build_request, chat
 from .completion import Completion, parse_completion, unfence
-from .reasoning import estimate_tokens, join_reasoning, split_reasoning, split_think, strip_think
+from .reasoning import (
+    BUDGET_SPENT,
+    ReasoningBudgetSpent,
+    estimate_tokens,
+    join_reasoning,
+    spent_on_reasoning,
+    split_reasoning,
+    split_think,
+    strip_think,
+)
 from .retry import (
     Backoff,
     BadResponse,
@@ -18,6 +27,7 @@ from .retry import (
 from .storable import storable, storable_row, token_count
 
 __all__ = [
+    "BUDGET_SPENT",
     "GUARDS",
     "Backoff",
     "BadResponse",
@@ -28,6 +38,7 @@ __all__ = [
     "DeadlineExceeded",
     "Endpoint",
     "Guards",
+    "ReasoningBudgetSpent",
     "build_request",
     "chat",
     "describe_error",
@@ -37,6 +48,7 @@ __all__ = [
     "parse_completion",
     "retry_after_seconds",
     "retry_policy",
+    "spent_on_reasoning",
     "split_reasoning",
     "split_think",
     "storable",

@@ -72,3 +72,28 @@ def estimate_tokens(text: str | None) -> int:
     if not text:
         return 0
     return sum(max(1, math.ceil(len(t) / 4)) if t[0].isalnum() or t[0] == "_" else 1 for t in _TOKENISH.findall(text))
+
+
+BUDGET_SPENT = "judge spent its budget on reasoning"
+"""The start of the error text of a verdict lost this way (the report counts them by it)."""
+
+
+class ReasoningBudgetSpent(Exception):
+    """A reply cut at max_tokens with no content: a thinking model spent the budget on reasoning.
+
+    Not retryable as it is: the same request spends the same budget the same way. The judge call
+    re-asks once with a larger budget or a lower effort (`[judge] thinking_retry`).
+    """
+
+    def __init__(self, max_tokens: int | None, reasoning_tokens: int | None) -> None:
+        spent = f", {reasoning_tokens} reasoning tokens" if reasoning_tokens is not None else ""
+        budget = f"max_tokens {max_tokens}" if max_tokens is not None else "no max_tokens sent"
+        super().__init__(f"{BUDGET_SPENT} (finish_reason length, no content; {budget}{spent})")
+        self.max_tokens = max_tokens
+        self.reasoning_tokens = reasoning_tokens
+
+
+def spent_on_reasoning(finish_reason: str | None, answer: str | None, tool_calls: Any = None) -> bool:
+    """Whether a reply stopped for length before writing anything: `answer` is the content with any
+    `<think>` block taken out (a server without a reasoning parser sends the trace inline)."""
+    return finish_reason == "length" and not (answer or "").strip() and not tool_calls

@@ -28,6 +28,8 @@ from judge.report import sections as sec
 from judge.report.answers import answers
 from judge.report.caveats import caveats
 from judge.report.compare import Comparer
+from judge.report.cost import roles
+from judge.report.jury import JuryReport
 from judge.report.length import build_length_bias
 from judge.report.model import (
     Caveats,
@@ -39,10 +41,12 @@ from judge.report.model import (
 )
 from judge.report.reliability import judge_reliability
 from judge.report.scope import check_filters
+from judge.report.stability import add_to_reliability
 from judge.report.variants import pair_labels, variant_differences, variant_pairs
 from judge.report.views import printed_text
 from judge.store import Store
 from judge.store.gate import ExpectedScores
+from judge.store.jury import JuryData
 from judge.store.queries import TOTAL, Filters, ReportData, available
 
 __all__ = ["DEMO_NOTE", "build_report", "render", "variant_differences"]
@@ -134,6 +138,7 @@ def build_report(
     n_boot: int = 2000,
     note: str | None = None,
     gate: GateConfig | None = None,
+    consensus: str = "mean",
 ) -> Report:
     """Build the report from a store (read-only is enough).
 
@@ -143,7 +148,8 @@ def build_report(
     `note` is shown above everything; without it, demo data (a run recorded with `demo = true`,
     or contestants all tagged "demo") gets the demo sentence. `gate` holds the validity gate's
     thresholds (`[report.gate]` in judge.toml; the defaults without it): the answers section, first
-    in the report, decides only where the judge passes it.
+    in the report, decides only where the judge passes it. `consensus` (`[judge] consensus`: mean,
+    median or majority) combines several judges of a rubric for the answers and model differences.
 
     Raises ConfigError (exit code 2) when a filter value selects nothing in the database (a model
     without answers, a language or category absent from the selected answers, an unknown rubric,
@@ -161,8 +167,9 @@ def build_report(
     judges: dict[str, list[str]] = defaultdict(list)
     for rubric, judge_name in avail.rubric_judges:
         judges[rubric].append(judge_name)
-    with ReportData(store, filters) as q:
+    with ReportData(store, filters) as q, JuryData(q, consensus) as jd:
         b = sec.Context(q, seed, n_boot)
+        jury = JuryReport(b, jd)  # several judges of a rubric: their consensus heads the report
         infos = _model_infos(q)
         rubrics = _rubric_infos(q, judges)
         demo = q.demo_flag()
@@ -170,13 +177,14 @@ def build_report(
         sections: dict[str, Any] = {
             "overview": sec.overview(b),
             "language_gap": sec.language_gap(b, filters.langs),
-            "model_deltas": sec.model_deltas(b, variant_pairs(infos)),
+            "model_deltas": sec.model_deltas(jury.beside(b), variant_pairs(infos)),
             "depth": sec.depth(b),
             "pairwise": sec.pairwise(b),
             "accuracy": sec.accuracy(b),
             "language_fidelity": sec.language_fidelity(b),
             "cost": sec.cost(b),
             "judge_reliability": judge_reliability(b, rubrics),
+            "jury": jury.section(),
         }
         if not sections["pairwise"].skipped:
             # how often the longer answer won, and style-controlled ratings, beside each pairwise result
@@ -184,9 +192,11 @@ def build_report(
             sections["pairwise"].notes += length.notes
         _visible_answer_note(sections["overview"], rubrics)
         _label_families(sections["model_deltas"], infos)
+        sections["cost"].roles = roles(q)  # the judge's calls apart from the contestants'
         rel = sections["judge_reliability"]
+        add_to_reliability(q, rel)  # stability across repeats, thinking re-asks
         rel.gate = gt.evaluate(b, rel, gate or GateConfig())
-        trust = gt.Trust(rel.gate)
+        trust = jury.trust(gt.Trust(rel.gate))
         gt.mark(sections["model_deltas"].rows, trust, lambda r: [r.lang])
         gt.mark(sections["language_gap"].rows, trust, lambda r: ["ru", "en"])
         for key in ("model_deltas", "language_gap"):
@@ -199,8 +209,9 @@ def build_report(
                 )
         with ExpectedScores(q) as exp:
             sections["answers"] = answers(
-                Comparer(b, exp), trust, infos, sections["model_deltas"].flips, sections["cost"].rows
+                Comparer(jury.instead(b), exp), trust, infos, sections["model_deltas"].flips, sections["cost"].rows
             )
+        jury.headline(sections["answers"])
         partial = Sections.model_construct(**sections, caveats=Caveats(title="Caveats"))
         sections["caveats"] = caveats(q.counts(), partial, rubrics, note, demo)
     report = Report(

@@ -84,19 +84,24 @@ def caveats(
             f"Judge {r.judge} also competes: {100 * (r.share or 0):.1f} % of its verdict rows judge its own "
             "answers (see Judge reliability)."
         )
-    items += _judges(s, c, rubrics)
+    items += _judges(s, c, rubrics, {x.rubric for x in report.jury.rubrics})
     items += _coverage(s, c)
     s.items = items
     return s
 
 
-def _judges(s: Caveats, c: dict[str, Any], rubrics: list[RubricInfo]) -> list[str]:
+def _judges(s: Caveats, c: dict[str, Any], rubrics: list[RubricInfo], juries: set[str]) -> list[str]:
     items = []
     multi = {r.rubric: r.judges for r in rubrics if len(r.judges) > 1}
     for rubric, judges in sorted(multi.items()):
+        pooled = (
+            "only the consensus rows (see Jury) pool the judges in scope"
+            if rubric in juries
+            else "no mean pools two judges"
+        )
         items.append(
             f"{len(judges)} judges hold verdicts of {rubric} ({', '.join(judges)}): every row from its verdicts "
-            "names its judge, and no mean pools two judges."
+            f"names its judge, and {pooled}."
         )
     s.judge_configs = [JudgeConfigRow(**r) for r in c.get("judge_configs", [])]
     for r in s.judge_configs:

@@ -292,6 +292,8 @@ def to_html(r: Report) -> str:
         parts.append(f'<p class="skipped">Skipped: {escape(a.skipped)}.</p>')
     else:
         parts.append(f'<p class="{"trusted" if a.judge_trusted else "note"}">{escape(trust_line(r))}</p>')
+        if a.consensus:
+            parts.append(f'<p class="note">{escape(a.consensus)}</p>')
         parts.append('<ul class="caveats">' + "".join(f"<li>{escape(x)}</li>" for x in a.reasons) + "</ul>")
         parts.append(_table(answers_view(r)))
         parts += [f'<p class="notes">{escape(n)}</p>' for n in a.notes]

@@ -47,7 +47,8 @@ def _md_answers(r: Report) -> list[str]:
     out = [f"## {a.title}", ""]
     if a.skipped:
         return out + [f"_Skipped: {a.skipped}._", ""]
-    out += [f"**{trust_line(r)}**", ""] + [f"- {x}" for x in a.reasons] + [""]
+    out += [f"**{trust_line(r)}**", ""] + ([f"**{a.consensus}**", ""] if a.consensus else [])
+    out += [f"- {x}" for x in a.reasons] + [""]
     return out + _md_table(answers_view(r)) + [f"_{n}_" for n in a.notes] + [""]
 
 
@@ -106,6 +107,8 @@ def to_terminal(r: Report, console: Any = None) -> str | None:
         out.print(Text(f"skipped: {a.skipped}", style="dim italic"))
     else:
         out.print(Text(trust_line(r), style="bold" if a.judge_trusted else "bold red"))
+        if a.consensus:
+            out.print(Text(a.consensus, style="bold"))
         for reason in a.reasons:
             out.print(Text(f"• {reason}"), highlight=False)
         out.print(table(answers_view(r)))

@@ -12,6 +12,9 @@ from pydantic import Field
 
 from judge.report.length import LengthBias
 from judge.report.model_answers import _M, Answers, GateRow, Section
+from judge.report.model_human import HumanRow
+from judge.report.model_judge import RoleCostRow, StabilityRow, ThinkingRow
+from judge.report.model_jury import Jury
 
 FORMAT_VERSION = 1
 
@@ -248,6 +251,8 @@ class CostRow(_M):
 
 class Cost(Section):
     rows: list[CostRow] = Field(default_factory=list)
+    roles: list[RoleCostRow] = Field(default_factory=list)
+    """The judge's calls kept apart from the contestants' (tokens, time, money), per role × model."""
 
 
 class SwapRow(_M):
@@ -293,26 +298,19 @@ class SelfJudgedRow(_M):
     mean_other: float | None
 
 
-class HumanRow(_M):
-    judge: str
-    rubric: str
-    n_items: int
-    n_labels: int
-    n_annotators: int
-    weighted_kappa: float | None
-    """Quadratic-weighted kappa, judge vs every human label."""
-    alpha: float | None
-    """Krippendorff's alpha (ordinal), judge and annotators together."""
-    alpha_humans: float | None
-    """Annotators only: the ceiling a judge can be expected to reach."""
-
-
 class JudgeReliability(Section):
+    stability: list[StabilityRow] = Field(default_factory=list)
+    """Per criterion, the same answers graded several times (`judge grade --repeats K`)."""
+    thinking: list[ThinkingRow] = Field(default_factory=list)
+    """Verdicts re-asked or lost because the judge spent its budget on reasoning."""
     swap: list[SwapRow] = Field(default_factory=list)
     check_agreement: list[CheckAgreementRow] = Field(default_factory=list)
     cross_language: list[CrossLanguageRow] = Field(default_factory=list)
     self_judged: list[SelfJudgedRow] = Field(default_factory=list)
     human: list[HumanRow] = Field(default_factory=list)
+    """Agreement with human labels per judge × rubric, every criterion pooled (the gate reads these)."""
+    human_cells: list[HumanRow] = Field(default_factory=list)
+    """The same per criterion × language: where the labels are too few, `labels_needed` says how many more."""
     gate: list[GateRow] = Field(default_factory=list)
     """The validity gate: each test of each judge × rubric (× criterion, × language where measured)."""
 
@@ -385,6 +383,8 @@ class Sections(_M):
     language_fidelity: LanguageFidelity
     cost: Cost
     judge_reliability: JudgeReliability
+    jury: Jury = Field(default_factory=lambda: Jury(title="Jury", skipped="one LLM judge per rubric in scope"))
+    """Several judges of a rubric: their consensus, agreement, cross-judging and self-preference."""
     caveats: Caveats
 
 

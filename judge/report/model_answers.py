@@ -74,3 +74,5 @@ class Answers(Section):
     reasons: list[str] = Field(default_factory=list)
     """Why the judge is or is not trusted, one sentence per judge × rubric."""
     questions: list[AnswerLine] = Field(default_factory=list)
+    consensus: str | None = None
+    """With a jury: that the scores are its consensus, of which judges (None with one judge per rubric)."""

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 import numpy as np
 
 from judge import stats
+from judge.report.human import NOTE as HUMAN_NOTE
+from judge.report.human import human_agreement
 from judge.report.model import (
     CheckAgreementRow,
     CrossLanguageRow,
-    HumanRow,
     JudgeReliability,
     RubricInfo,
     SelfJudgedRow,
@@ -83,8 +83,10 @@ def judge_reliability(b: Context, rubrics: list[RubricInfo]) -> JudgeReliability
     if not s.cross_language:
         notes.append("RU/EN consistency: no pair scored in both languages.")
     s.self_judged = _self_judged(q)
-    s.human = _human(q, rubrics)
-    if not s.human:
+    s.human, s.human_cells = human_agreement(b, rubrics)
+    if s.human:
+        notes.append(HUMAN_NOTE)
+    else:
         notes.append("Human agreement: no human labels (table human_labels) on the verdicts in scope.")
     if not (s.swap or s.check_agreement or s.cross_language or s.human):
         s.skipped = (
@@ -123,39 +125,3 @@ def _self_judged(q: ReportData) -> list[SelfJudgedRow]:
         )
         for j, a in sorted(acc.items())
     ]
-
-
-def _human(q: ReportData, rubrics: list[RubricInfo]) -> list[HumanRow]:
-    by: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in q.human():
-        dm = q.dims[int(r["d"])]
-        by[(dm.judge, dm.rubric, dm.rubric_version)].append(r)
-    scales = {(r.rubric, r.rubric_version): (r.scale_min, r.scale_max) for r in rubrics}
-    out = []
-    for (judge, rubric, version), rows in sorted(by.items()):
-        lo, hi = scales.get((rubric, version), (1, 5))
-        seen = {float(r["human"]) for r in rows} | {
-            float(r["judge_score"]) for r in rows if r["judge_score"] is not None
-        }
-        cats = sorted(set(map(float, range(lo, hi + 1))) | seen)
-        kappa = agreement.weighted_kappa([r["judge_score"] for r in rows], [r["human"] for r in rows], categories=cats)
-        units = sorted({r["unit"] for r in rows})
-        annotators = sorted({r["annotator"] for r in rows})
-        ui, ai = {u: i for i, u in enumerate(units)}, {a: i + 1 for i, a in enumerate(annotators)}
-        m = np.full((len(annotators) + 1, len(units)), np.nan)
-        for r in rows:
-            m[0, ui[r["unit"]]] = np.nan if r["judge_score"] is None else r["judge_score"]
-            m[ai[r["annotator"]], ui[r["unit"]]] = r["human"]
-        out.append(
-            HumanRow(
-                judge=judge,
-                rubric=rubric,
-                n_items=len(units),
-                n_labels=len(rows),
-                n_annotators=len(annotators),
-                weighted_kappa=finite(kappa),
-                alpha=finite(agreement.krippendorff_alpha_ordinal(m)),
-                alpha_humans=finite(agreement.krippendorff_alpha_ordinal(m[1:])) if len(annotators) > 1 else None,
-            )
-        )
-    return out

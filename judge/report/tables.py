@@ -26,10 +26,14 @@ from judge.report.cells import (
     signed_ci,
     with_judge,
 )
+from judge.report.human import human_views
 from judge.report.model import Report, ScoreRow
+from judge.report.stability import stability_views
 from judge.report.tables_answers import gate_view
 from judge.report.tables_checks import accuracy, cost, fidelity
+from judge.report.tables_jury import jury_views
 from judge.report.tables_length import length_views
+from judge.report.thinking import thinking_views
 from judge.store.queries import TOTAL
 
 
@@ -324,36 +328,8 @@ def _reliability(r: Report) -> list[View]:
             [x.judge, num(x.n), num(x.n_self), pct(x.share), num(x.mean_self), num(x.mean_other)] for x in s.self_judged
         ]
         views.append(v)
-    if s.human:
-        v = View(
-            "Agreement with human labels",
-            [
-                "judge",
-                "rubric",
-                "items",
-                "labels",
-                "annotators",
-                f"weighted {lg.KAPPA}",
-                f"{lg.ALPHA} (judge + humans)",
-                f"{lg.ALPHA} (humans only)",
-            ],
-            numeric={2, 3, 4, 5, 6, 7},
-            from_verdicts=True,
-        )
-        v.rows = [
-            [
-                x.judge,
-                x.rubric,
-                num(x.n_items),
-                num(x.n_labels),
-                num(x.n_annotators),
-                num(x.weighted_kappa),
-                num(x.alpha),
-                num(x.alpha_humans),
-            ]
-            for x in s.human
-        ]
-        views.append(v)
+    views += human_views(s)
+    views += stability_views(s.stability) + thinking_views(s.thinking)
     if s.gate:
         views.append(gate_view(r))
     return views
@@ -369,4 +345,5 @@ TABLES: dict[str, Callable[[Report], list[View]]] = {
     "language_fidelity": fidelity,
     "cost": cost,
     "judge_reliability": _reliability,
+    "jury": jury_views,
 }

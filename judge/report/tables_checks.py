@@ -7,6 +7,7 @@ from typing import Any
 
 from judge.report import legend as lg
 from judge.report.cells import CI95, View, lang_key, n_err, num, pct, pct_ci
+from judge.report.cost import role_cost_views
 from judge.report.model import Report
 
 
@@ -96,7 +97,7 @@ def cost(r: Report) -> list[View]:
                 num(x.tokens_per_s, 1),
             ]
         )
-    return [v]
+    return [v, *role_cost_views(r.sections.cost.roles)]
 
 
 def _s(ms: float | None) -> float | None:

@@ -40,6 +40,7 @@ SECTION_ORDER = [
     "language_fidelity",
     "cost",
     "judge_reliability",
+    "jury",
     "caveats",
 ]
 
@@ -99,7 +100,7 @@ def printed_text(r: Report) -> str:
     a = r.sections.answers
     out += [a.title, a.skipped or "", *a.notes, *a.reasons]
     if not a.skipped:
-        out.append(trust_line(r))
+        out += [trust_line(r), a.consensus or ""]
     for v in [answers_view(r), models_view(r)] + [v for _, _, _, views in sections(r) for v in views]:
         out += [v.title or "", *v.columns, *(c for row in v.rows for c in row)]
     for _, _, sec, _ in sections(r):

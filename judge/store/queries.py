@@ -26,6 +26,7 @@ import numpy as np
 
 from .filters import TOTAL, Available, Dim, Filters, Group, available, build_groups, filled, int_list
 from .store import Store
+from .totals import totals_sql
 
 __all__ = ["TOTAL", "Available", "Dim", "Filters", "Group", "ReportData", "available", "int_list"]
 
@@ -73,13 +74,13 @@ class ReportData:
             FROM answers WHERE {aw}""",
             ap,
         )
-        # Checks are versioned too (a new check version adds rows); only each check's newest counts.
+        # Only each check's newest version counts, and a verdict's repeat 0 (judge/report/stability.py: why).
         joins = f"""
             LEFT JOIN rubrics r ON r.name = v.rubric AND r.version = v.rubric_version
             LEFT JOIN (SELECT judge, arg_max(rubric_version, created_at) AS v FROM verdicts WHERE mode = 'check'
                        GROUP BY judge) c ON c.judge = v.judge
-            WHERE (v.mode = 'check' AND v.rubric_version = c.v)
-               OR (v.mode = 'single' AND v.judge NOT LIKE 'check:%' AND {lw})"""
+            WHERE coalesce(v.repeat, 0) = 0 AND ((v.mode = 'check' AND v.rubric_version = c.v)
+               OR (v.mode = 'single' AND v.judge NOT LIKE 'check:%' AND {lw}))"""
         d_crit = "hash(v.judge, v.rubric, v.rubric_version, v.criterion)"
         d_total = f"hash(v.judge, v.rubric, v.rubric_version, '{TOTAL}')"
         self._exec(
@@ -105,17 +106,7 @@ class ReportData:
             lp,
         )[1]
         self.dims: dict[int, Dim] = {int(r[0]): Dim(r[1], r[2], r[3], r[4], r[5], weight=r[6]) for r in dims}
-        # A verdict counts towards the weighted total only when every criterion that applies was
-        # scored; the total is then the weighted mean over those criteria (a criterion that does not
-        # apply is left out, not counted as a score). A verdict where none applies is itself n/a.
-        self._exec(f"""
-            CREATE TEMP TABLE {self.T} AS
-            SELECT g, any_value(m) AS m, any_value(p) AS p, any_value(q) AS q, any_value(l) AS l,
-                   any_value(sample) AS sample, r AS d,
-                   CASE WHEN count(score) = count(*) FILTER (WHERE NOT na) AND count(score) > 0
-                        THEN sum(weight * score) / sum(weight) FILTER (WHERE score IS NOT NULL) END AS score,
-                   bool_or(failed) AS failed, bool_and(na) AS na
-            FROM {self.S} WHERE NOT is_check GROUP BY g, r""")
+        self._exec(totals_sql(self.S, self.T))
         where, params = self._pairwise_where()
         self._exec(
             f"""
@@ -362,25 +353,7 @@ class ReportData:
                    count(score) FILTER (WHERE NOT self_judged) AS scored_other
             FROM {self.S} WHERE NOT is_check GROUP BY d""")
 
-    def human(self) -> list[dict[str, Any]]:
-        """Human labels joined to the judge's score on the same generation, rubric and criterion."""
-        crit = [
-            (d, dm.rubric, dm.criterion) for d, dm in self.dims.items() if not dm.is_check and dm.criterion != TOTAL
-        ]
-        if not crit:
-            return []
-        return self.rows(
-            f"""
-            SELECT s.d, a.generation_id || '/' || k.criterion AS unit, h.annotator, h.score AS human,
-                   s.score AS judge_score
-            FROM human_labels h
-            JOIN {self.A} a ON a.generation_id = h.generation_id
-            JOIN (SELECT unnest(?) AS d, unnest(?) AS rubric, unnest(?) AS criterion) k
-                 ON k.rubric = h.rubric AND k.criterion = h.criterion
-            JOIN {self.S} s ON s.g = a.g AND s.d = k.d
-            WHERE h.score IS NOT NULL ORDER BY s.d, unit, h.annotator""",
-            [[c[0] for c in crit], [c[1] for c in crit], [c[2] for c in crit]],
-        )
+    # The human-label pairs are `judge.store.labels.human_pairs(q)`.
 
     def counts(self) -> dict[str, Any]:
         """What was left out and why: failed rows, unmeasured checks, retired variants and rubric versions,
@@ -402,7 +375,7 @@ class ReportData:
             SELECT v.rubric, v.rubric_version, coalesce(r.retired_at IS NULL, true) AS current, v.judge,
                    count(*) AS n_rows, bool_or({lw}) AS included
             FROM verdicts v LEFT JOIN rubrics r ON r.name = v.rubric AND r.version = v.rubric_version
-            WHERE v.mode = 'single' AND v.judge NOT LIKE 'check:%'
+            WHERE v.mode = 'single' AND v.judge NOT LIKE 'check:%' AND coalesce(v.repeat, 0) = 0
             GROUP BY ALL ORDER BY ALL""",
             lp,
         )
@@ -411,7 +384,7 @@ class ReportData:
             SELECT v.rubric, v.judge, a.lang, v.instruction_lang, count(DISTINCT v.verdict_id) AS n
             FROM verdicts v JOIN {self.A} a ON a.generation_id = v.generation_id
             LEFT JOIN rubrics r ON r.name = v.rubric AND r.version = v.rubric_version
-            WHERE v.mode = 'single' AND v.judge NOT LIKE 'check:%' AND {lw} AND v.instruction_lang IS NOT NULL
+            WHERE v.mode = 'single' AND v.judge NOT LIKE 'check:%' AND {lw} AND coalesce(v.repeat, 0) = 0 AND v.instruction_lang IS NOT NULL
             GROUP BY ALL ORDER BY ALL""",
             lp,
         )

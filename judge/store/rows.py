@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from judge.secrets import redact
+from judge.secrets import redactor
 
 if TYPE_CHECKING:
     from .store import Store
@@ -41,6 +41,10 @@ VERDICT_COLS = [
     "created_at",
     "not_applicable",
     "instruction_lang",
+    "repeat",
+    "reasoning_tokens",
+    "reasoning_tokens_estimated",
+    "reasoning_reasked",
 ]
 COMPARISON_COLS = [
     "comparison_id",
@@ -67,12 +71,11 @@ COMPARISON_COLS = [
     "created_at",
     "not_applicable",
     "instruction_lang",
+    "repeat",
+    "reasoning_tokens",
+    "reasoning_tokens_estimated",
+    "reasoning_reasked",
 ]
-
-
-def _values(row: dict[str, Any], cols: list[str]) -> list[Any]:
-    """A row's values in column order; text from servers (errors, raw output) never carries a key."""
-    return [redact(v) if isinstance(v, str) else v for v in (row.get(c) for c in cols)]
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -95,8 +98,17 @@ def _insert_columns(
     if types is None:
         types = store._types[table] = _column_types(store.con, table)
     select = ", ".join(f"unnest(?::{types.get(c, 'VARCHAR')}[])" for c in cols)
-    values = [_values(r, cols) for r in rows]
-    store.con.execute(f"{sql_head} ({', '.join(cols)}) SELECT {select}{tail}", [list(col) for col in zip(*values)])
+    store.con.execute(f"{sql_head} ({', '.join(cols)}) SELECT {select}{tail}", _columns(rows, cols))
+
+
+def _columns(rows: list[dict[str, Any]], cols: list[str]) -> list[list[Any]]:
+    """A batch as one list per column, in `cols` order; text from servers (errors, raw output)
+    never carries a key."""
+    out = [[r.get(c) for r in rows] for c in cols]
+    red = redactor()
+    if red is not None:
+        out = [[red(v) if isinstance(v, str) else v for v in col] for col in out]
+    return out
 
 
 def _key_status(store: Store, table: str, key: str, keys: list[str]) -> dict[str, str]:

@@ -16,6 +16,8 @@ from tests.fakes.synth import JUDGE, RD, RF
 from tests.report.conftest import SECOND_JUDGE, md_tables
 
 JUDGES = {JUDGE, SECOND_JUDGE}
+CONSENSUS = "consensus(mean)"
+"""The jury's consensus rows: beside the judges' own in the model differences and the jury section."""
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,8 @@ def test_no_section_pools_or_drops_a_judge(report: Report) -> None:
         "human": rel.human,
     }
     for name, rows in per_judge.items():
-        assert {x.judge for x in rows if x.rubric == RD} == JUDGES, name
+        jury = {CONSENSUS} if name == "model_deltas" else set()
+        assert {x.judge for x in rows if x.rubric == RD} == JUDGES | jury, name
     # the second judge scores higher: its means are its own, not a pool of both
     tot = {(x.judge, x.model): x.mean for x in s.overview.totals if x.rubric == RD and x.lang == "all"}
     assert all(tot[(SECOND_JUDGE, m)] > tot[(JUDGE, m)] + 0.2 for _, m in tot)
@@ -64,6 +67,7 @@ def test_every_table_from_verdicts_names_the_judge_of_each_row(report: Report) -
         "depth",
         "pairwise",
         "judge_reliability",
+        "jury",
     }
     for key, v in views:
         if not v.from_verdicts:
@@ -71,9 +75,11 @@ def test_every_table_from_verdicts_names_the_judge_of_each_row(report: Report) -
             continue
         if "judge" in v.columns:
             i = v.columns.index("judge")
-            assert {row[i] for row in v.rows} <= JUDGES and all(row[i] for row in v.rows), (key, v.title)
-            if any(RD in row for row in v.rows):
-                assert {row[i] for row in v.rows if RD in row or key == "overview"} == JUDGES, (key, v.title)
+            jury = {CONSENSUS} if key in ("model_deltas", "jury") else set()
+            assert {row[i] for row in v.rows} <= JUDGES | jury and all(row[i] for row in v.rows), (key, v.title)
+            if any(RD in row for row in v.rows) or key == "jury":
+                rd = {row[i] for row in v.rows if RD in row or key in ("overview", "jury")}
+                assert rd - {CONSENSUS} == JUDGES, (key, v.title)
         else:  # a table of one rubric with one judge: the title names it
             assert v.title and re.search(r", judge \S+$", v.title) and RD not in v.title, (key, v.title)
 
@@ -117,7 +123,7 @@ def test_json_rows_name_their_judge_and_are_distinct(report: Report) -> None:
         keys = [tuple((k, v) for k, v in r.items() if isinstance(v, (str, int)) or v is None) for r in rows]
         assert len(set(keys)) == len(keys), path
         if "judge" in rows[0]:
-            assert all(r["judge"] in JUDGES for r in rows), path
+            assert all(r["judge"] in JUDGES | {CONSENSUS} for r in rows), path
 
 
 def test_html_plots_keep_the_judges_apart(report: Report) -> None:

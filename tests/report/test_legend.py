@@ -86,7 +86,7 @@ def test_the_legend_lists_only_what_the_report_prints(tmp_path: Path) -> None:
 
 def test_every_format_ends_with_the_legend(report: Report) -> None:
     text = render(report, "terminal")
-    caveats, legend_at = text.index("10. Caveats"), text.rindex("Legend ─")
+    caveats, legend_at = text.index("11. Caveats"), text.rindex("Legend ─")
     assert caveats < legend_at
     tail = text[legend_at:]
     for e in report.legend:
@@ -99,4 +99,4 @@ def test_every_format_ends_with_the_legend(report: Report) -> None:
     data = json.loads(render(report, "json"))
     assert data["legend"] == [e.model_dump() for e in report.legend]
     md = render(report, "md")
-    assert md.index("## 10. Caveats") < md.index("## Legend")
+    assert md.index("## 11. Caveats") < md.index("## Legend")
