@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tomllib
@@ -18,9 +17,13 @@ from pydantic import (
     model_validator,
 )
 
+from judge import config_jury as jury
 from judge.config_base import Strict
 from judge.config_gate import GateConfig as GateConfig  # re-exported: [report.gate]
 from judge.config_gate import ReportConfig
+from judge.config_price import Price
+from judge.config_text import MAX_DEPTH, deep_line, has_non_finite, locate, too_deep
+from judge.config_thinking import ThinkingRetry
 from judge.errors import ConfigError, EndpointError, problem
 from judge.files import read_capped
 from judge.keys import qualify, stable_hash
@@ -31,7 +34,6 @@ NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.:@+\-]*$"
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_CONFIG_BYTES = 1_000_000
 """judge.toml is a few kilobytes; a bigger file (or a device) is refused before it is parsed."""
-MAX_DEPTH = 64
 """Tables and arrays nested deeper than this are refused (tomllib recurses, json.dumps too)."""
 
 
@@ -64,7 +66,8 @@ class ServeSpec(Strict):
 
     engine: Literal["vllm", "llamacpp"]
     model: str
-    """HF repo id or local folder for vLLM; a GGUF path or `embedded:smollm2|qwen2.5-0.5b` for llama.cpp."""
+    """HF repo id or local folder for vLLM; for llama.cpp a GGUF path or an embedded model:
+    `embedded:smollm2`, `embedded:qwen2.5-0.5b` or `embedded:qwen2.5-coder-1.5b` (see judge.serve.embedded)."""
     args: list[str] = Field(default_factory=list)
     family: Literal["auto", "gpt-oss", "qwen3", "qwen3-thinking", "plain"] = "auto"
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -118,6 +121,8 @@ class ModelConfig(Strict):
     tags: list[str] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
     serve: ServeSpec | None = None
+    price: Price | None = None
+    """Money per million tokens (`costs` view, report); never part of the identity."""
 
     @field_validator("base_url")
     @classmethod
@@ -141,7 +146,7 @@ class ModelConfig(Strict):
     @classmethod
     def _finite(cls, v: dict[str, Any]) -> dict[str, Any]:
         # Sent as JSON or stored: Python would write NaN, which no JSON reader accepts.
-        if _has_non_finite(v):
+        if has_non_finite(v):
             raise ValueError("contains nan or inf, which JSON cannot carry")
         return v
 
@@ -187,6 +192,10 @@ class ModelConfig(Strict):
 class JudgeConfig(Strict):
     model: str | ModelConfig = "judge"
     """A [[models]] name, or an endpoint table of its own."""
+    models: list[str | ModelConfig] | None = Field(default=None, min_length=1)
+    """A jury instead of `model`: [[models]] names or endpoint tables; each judge grades everything."""
+    consensus: Literal["mean", "median", "majority"] = "mean"
+    """How the report combines a jury's scores of one answer and criterion (majority: ties toward the median)."""
     rubrics: list[str] = Field(
         default_factory=lambda: [
             "rubrics/reasoning_depth.yaml",
@@ -202,6 +211,8 @@ class JudgeConfig(Strict):
     concurrency: int | None = Field(default=None, ge=1)
     checks: bool = True
     """Run the deterministic checks (check:answer, check:language)."""
+    thinking_retry: ThinkingRetry = Field(default_factory=ThinkingRetry)
+    """A verdict whose judge spent its budget on reasoning: re-asked once with a larger budget or lower effort."""
 
 
 class Config(Strict):
@@ -247,11 +258,14 @@ class Config(Strict):
         return [by[n] for n in names]
 
     def judge_model(self) -> ModelConfig:
+        """The first judge (the only one without a jury)."""
+        return self.judge_models()[0]
+
+    def judge_models(self) -> list[ModelConfig]:
+        """Every judge: `[judge] models` (a jury), else the one `[judge] model`."""
         if self.judge is None:
             raise ConfigError([problem(self.path or DEFAULT_CONFIG, None, "judge", "no [judge] table in the config")])
-        if isinstance(self.judge.model, ModelConfig):
-            return self.judge.model
-        return next(m for m in self.models if m.name == self.judge.model)
+        return jury.judge_models(self)
 
 
 _DEFER = "defer_cross_checks"
@@ -294,44 +308,6 @@ def _looks_like_key(value: str) -> bool:
     return len(value) >= 20 and digits >= 2 and (mixed or "_" not in value)
 
 
-def _has_non_finite(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, float) and not math.isfinite(v):
-            return True
-        if isinstance(v, dict):
-            stack.extend(v.values())
-        elif isinstance(v, list):
-            stack.extend(v)
-    return False
-
-
-def _too_deep(data: Any) -> tuple[Any, ...] | None:
-    """The key path of the first table or array nested deeper than MAX_DEPTH, or None."""
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
-    while stack:
-        node, loc = stack.pop()
-        if len(loc) >= MAX_DEPTH:
-            return loc
-        if isinstance(node, dict):
-            stack.extend((v, (*loc, k)) for k, v in node.items() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend((v, (*loc, i)) for i, v in enumerate(node) if isinstance(v, (dict, list)))
-    return None
-
-
-def _deep_line(text: str) -> int | None:
-    """Best effort: the line where brackets first open past MAX_DEPTH (strings are not skipped)."""
-    depth = 0
-    for n, line in enumerate(text.splitlines(), start=1):
-        for ch in line:
-            depth += 1 if ch in "[{" else -1 if ch in "]}" else 0
-            if depth > MAX_DEPTH:
-                return n
-    return None
-
-
 def _cross_issues(cfg: Config) -> list[tuple[tuple[Any, ...], str]]:
     """Checks across fields, each with the path of the field to blame."""
     out: list[tuple[tuple[Any, ...], str]] = []
@@ -341,13 +317,7 @@ def _cross_issues(cfg: Config) -> list[tuple[tuple[Any, ...], str]]:
             out.append((("models", i, "name"), f"duplicate model name {m.name!r} (also models[{seen[m.name]}])"))
         else:
             seen[m.name] = i
-    if cfg.judge is not None and isinstance(cfg.judge.model, str) and cfg.judge.model not in seen:
-        out.append(
-            (
-                ("judge", "model"),
-                f"judge.model {cfg.judge.model!r} is not a [[models]] name (known: {', '.join(seen) or 'none'})",
-            )
-        )
+    out += jury.jury_issues(cfg, seen)
     return out
 
 
@@ -359,42 +329,8 @@ def file_problem(cfg: Config, loc: tuple[Any, ...], path: Path, what: str) -> st
     """`judge.toml:LINE: field: <what> not found: PATH` for a file named in the config."""
     line = None
     if cfg.path is not None and Path(cfg.path).is_file():
-        line = _locate(Path(cfg.path).read_bytes().decode("utf-8-sig", "replace"), loc)
+        line = locate(Path(cfg.path).read_bytes().decode("utf-8-sig", "replace"), loc)
     return problem(cfg.path or DEFAULT_CONFIG, line, _field(loc), f"{what} not found: {path}")
-
-
-def _locate(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of a validation error path in TOML text (tomllib keeps no positions)."""
-    lines = text.splitlines()
-    start, end = 0, len(lines)
-    i = 0
-    if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(loc[0], str):
-        header = re.compile(rf"^\s*\[\[\s*{re.escape(loc[0])}\s*\]\]")
-        hits = [n for n, ln in enumerate(lines) if header.match(ln)]
-        if loc[1] < len(hits):
-            start = hits[loc[1]]
-            nxt = [n for n, ln in enumerate(lines) if n > start and re.match(r"^\s*\[", ln)]
-            end = nxt[0] if nxt else len(lines)
-            i = 2
-    elif loc and isinstance(loc[0], str):
-        header = re.compile(rf"^\s*\[\s*{re.escape(loc[0])}\s*\]")
-        hits = [n for n, ln in enumerate(lines) if header.match(ln)]
-        if hits:
-            start = hits[0]
-            nxt = [n for n, ln in enumerate(lines) if n > start and re.match(r"^\s*\[", ln)]
-            end = nxt[0] if nxt else len(lines)
-            i = 1
-    found: int | None = start + 1 if i else None
-    for key in loc[i:]:
-        if not isinstance(key, str):
-            continue
-        # `key = ...`, or a dotted key at the start of a line (`metadata.team = ...`)
-        pat = re.compile(rf"(^|[\s{{,])\"?{re.escape(key)}\"?\s*=|^\s*\"?{re.escape(key)}\"?\s*\.")
-        for n in range(start, end):
-            if pat.search(lines[n]):
-                found, start = n + 1, n
-                break
-    return found
 
 
 _DEEP_MSG = f"tables and arrays nested deeper than {MAX_DEPTH} levels"
@@ -428,9 +364,9 @@ def load_config(path: str | Path | None = None) -> Config:
     except RecursionError:  # tomllib recurses per nested inline array or table
         deep: tuple[Any, ...] | None = ()
     else:
-        deep = _too_deep(data)
+        deep = too_deep(data)
     if deep is not None:
-        line = _locate(text, deep) if deep else _deep_line(text)
+        line = locate(text, deep) if deep else deep_line(text)
         shown = _field(deep[:6]) + (".…" if len(deep) > 6 else "") if deep else None
         raise ConfigError([problem(path, line, shown, _DEEP_MSG)])
     try:
@@ -439,11 +375,11 @@ def load_config(path: str | Path | None = None) -> Config:
         problems = []
         for err in e.errors():
             loc = tuple(err["loc"])
-            problems.append(problem(path, _locate(text, loc), _field(loc), err["msg"]))
+            problems.append(problem(path, locate(text, loc), _field(loc), err["msg"]))
         raise ConfigError(problems) from e
     cross = _cross_issues(cfg)
     if cross:
-        raise ConfigError([problem(path, _locate(text, loc), _field(loc), msg) for loc, msg in cross])
+        raise ConfigError([problem(path, locate(text, loc), _field(loc), msg) for loc, msg in cross])
     cfg.base_dir = path.resolve().parent
     cfg.path = path
     return cfg

@@ -14,18 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from judge.config import Config
+from judge.config import Config, ModelConfig
+from judge.config_price import configured_prices
 from judge.errors import ConfigError
-from judge.grade.logprobs import ExpectedScore, dist_json, expected_scores
-from judge.model import CircuitOpen, storable, storable_row
-from judge.prompts import check_templates, prompts_version, render_pairwise, render_single
-from judge.rubric import NA, max_tokens_for, pairwise_verdict_model, single_verdict_model
-from judge.store import BatchWriter, Store, now
+from judge.model import CircuitOpen
+from judge.prompts import check_templates, prompts_version
+from judge.store import BatchWriter, Store
+from judge.store.cost import record_prices
 from judge.store.progress import track
 from judge.store.summary import StageSummary
 
-from .applicable import criterion_reasons, na_rows, not_applicable_reason
 from .call import JudgeClient, failure
+from .groups import in_groups, prompt_groups, system_messages
 from .plan import (
     Gap,
     PairJob,
@@ -41,6 +41,7 @@ from .plan import (
     stored_answers,
 )
 from .record import recorded
+from .verdicts import _pair, _single
 
 __all__ = ["GradeSummary", "JudgeClient", "failure", "grade", "grade_checks"]
 
@@ -51,189 +52,8 @@ class GradeSummary(StageSummary):
     by_kind: dict[str, int] = field(default_factory=dict)
     gaps: list[Gap] = field(default_factory=list)
     """Prompts whose answers no configured rubric grades (never silently left out)."""
-
-
-_VERDICT_MODELS: dict[tuple[str, str, str, int], type] = {}
-
-
-def verdict_model(kind: str, r: Any, cap: int) -> type:
-    """The response model for a rubric, built once per (rubric version, cap): building a pydantic
-    model costs milliseconds, and the judge client keeps per-model work keyed on the class."""
-    key = (kind, r.name, r.version, cap)
-    model = _VERDICT_MODELS.get(key)
-    if model is None:
-        build = single_verdict_model if kind == "single" else pairwise_verdict_model
-        model = _VERDICT_MODELS[key] = build(r, cap)
-    return model
-
-
-def _storable(text: str | None, criterion: str, notes: list[str]) -> str | None:
-    """A rationale as stored: the judge's JSON may carry a \\u0000 (or worse) that parsing decoded."""
-    if text is None:
-        return None
-    fixed = storable(text)
-    if fixed is not text:
-        notes.append(f"{criterion}.rationale: lone surrogates replaced by U+FFFD, NUL characters removed")
-    return fixed
-
-
-def response_notes(notes: list[str]) -> str | None:
-    """The `raw` column of a verdict row that succeeded: NULL, or what was repaired in the reply."""
-    return "response notes: " + "; ".join(notes) if notes else None
-
-
-async def _single(
-    jc: JudgeClient, job: SingleJob, cap: int, prompts_dir: str | None, run_id: str
-) -> list[dict[str, Any]]:
-    r, a = job.rubric, job.answer
-    lang = r.judge_lang(a.item.lang)
-    base: dict[str, Any] = {
-        "verdict_id": job.key,
-        "generation_id": a.generation_id,
-        "mode": "single",
-        "rubric": r.name,
-        "rubric_version": r.version,
-        "judge": jc.cfg.name,
-        "judge_variant": jc.cfg.variant(),
-        "judge_model_id": jc.cfg.model,
-        "self_judged": jc.cfg.model == a.model_id or jc.cfg.name == a.model,
-        "prompts_version": jc.prompts_version,
-        "run_id": run_id,
-        "created_at": now(),
-        "not_applicable": False,
-        "instruction_lang": lang,
-    }
-    reason = not_applicable_reason(r, a.item, a.answer)
-    if reason is not None:
-        return [storable_row(row) for row in na_rows(base, r, reason, single=True)]
-    messages = render_single(
-        r,
-        a.item,
-        a.answer,
-        reasoning=a.reasoning,
-        lang=lang,
-        rationale_cap=cap,
-        prompts_dir=prompts_dir,
-    )
-    try:
-        reply = await jc.ask(messages, verdict_model("single", r, cap), max_tokens_for(r, cap))
-    except CircuitOpen:
-        raise  # the judge is down, not this verdict: it stays pending
-    except Exception as e:
-        err, attempts, raw = failure(e)
-        return [
-            storable_row(
-                {**base, "criterion": c.id, "weight": c.weight, "error": err, "attempts": attempts, "raw": raw}
-            )
-            for c in r.criteria
-        ]
-    scores = reply.verdict.by_criterion()
-    exp: dict[str, ExpectedScore] = expected_scores(
-        reply.completion, [c.id for c in r.criteria], r.scale.min, r.scale.max
-    )
-    pt, ct = reply.prompt_tokens, reply.completion_tokens
-    notes = list(reply.notes)
-    why = {c.id: _storable(scores[c.id].rationale, c.id, notes) for c in r.criteria}
-    rows = []
-    ruled_out = criterion_reasons(r, a.item)
-    for c in r.criteria:
-        s = scores[c.id]
-        na = s.score == NA or c.id in ruled_out
-        es = None if na else exp.get(c.id)
-        rows.append(
-            {
-                **base,
-                "criterion": c.id,
-                "weight": c.weight,
-                "score": None if na else float(s.score),
-                "not_applicable": na,
-                "rationale": ruled_out.get(c.id, why[c.id]),
-                "expected_score": es.expected if es else None,
-                "score_dist_json": dist_json(es),
-                "logprob_coverage": es.coverage if es else None,
-                "attempts": reply.attempts,
-                "prompt_tokens": pt,
-                "completion_tokens": ct,
-                "latency_ms": reply.latency_ms,
-                "raw": response_notes(notes),
-            }
-        )
-    return [storable_row(row) for row in rows]
-
-
-async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None, run_id: str) -> list[dict[str, Any]]:
-    r = job.rubric
-    lang = r.judge_lang(job.first.item.lang)
-    base: dict[str, Any] = {
-        "comparison_id": job.key,
-        "pair_id": job.pair_id,
-        "swap": job.swap,
-        "position_a": job.first.generation_id,
-        "position_b": job.second.generation_id,
-        "rubric": r.name,
-        "rubric_version": r.version,
-        "judge": jc.cfg.name,
-        "judge_variant": jc.cfg.variant(),
-        "judge_model_id": jc.cfg.model,
-        "prompts_version": jc.prompts_version,
-        "run_id": run_id,
-        "created_at": now(),
-        "not_applicable": False,
-        "instruction_lang": lang,
-    }
-    # Comparing two answers on a criterion that does not apply to one of them would crown the
-    # other by default: the whole comparison is not applicable, with the reason for each answer.
-    reasons = [
-        f"answer {side}: {na_why}"
-        for side, ans in (("A", job.first), ("B", job.second))
-        if (na_why := not_applicable_reason(r, ans.item, ans.answer)) is not None
-    ]
-    if reasons:
-        return [storable_row(row) for row in na_rows(base, r, "; ".join(reasons), single=False)]
-    messages = render_pairwise(
-        r,
-        job.first.item,
-        job.first.answer,
-        job.second.answer,
-        reasoning_a=job.first.reasoning,
-        reasoning_b=job.second.reasoning,
-        lang=lang,
-        rationale_cap=cap,
-        prompts_dir=prompts_dir,
-    )
-    try:
-        reply = await jc.ask(messages, verdict_model("pair", r, cap), max_tokens_for(r, cap))
-    except CircuitOpen:
-        raise
-    except Exception as e:
-        err, attempts, raw = failure(e)
-        return [
-            storable_row({**base, "criterion": c.id, "error": err, "attempts": attempts, "raw": raw})
-            for c in r.criteria
-        ]
-    prefs = reply.verdict.by_criterion()
-    pt, ct = reply.prompt_tokens, reply.completion_tokens
-    notes = list(reply.notes)
-    why = {c.id: _storable(prefs[c.id].rationale, c.id, notes) for c in r.criteria}
-    ruled_out = criterion_reasons(r, job.first.item)
-    na = {c.id: prefs[c.id].winner == NA or c.id in ruled_out for c in r.criteria}
-    return [
-        storable_row(
-            {
-                **base,
-                "criterion": c.id,
-                "winner": None if na[c.id] else prefs[c.id].winner,
-                "not_applicable": na[c.id],
-                "rationale": ruled_out.get(c.id, why[c.id]),
-                "attempts": reply.attempts,
-                "prompt_tokens": pt,
-                "completion_tokens": ct,
-                "latency_ms": reply.latency_ms,
-                "raw": response_notes(notes),
-            }
-        )
-        for c in r.criteria
-    ]
+    by_model: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Verdicts ok and failed per judge (the progress file's `by_model`: here the models called are judges)."""
 
 
 # -- the stage ----------------------------------------------------------------------------------
@@ -256,24 +76,29 @@ def grade(
     on_plan: Callable[[int], None] | None = None,
     on_done: Progress | None = None,
     checks_only: bool = False,
+    repeats: int = 1,
 ) -> GradeSummary:
     """Grade every stored answer that lacks a verdict for the current rubric versions and judge.
 
     `checks_only`: run the deterministic checks alone, with no judge call (no [judge] table needed).
+    `repeats`: grade each answer K times (repeat r seeded with the judge's seed + r; see `JudgeClient.seed_for`).
     """
+    if repeats < 1:
+        raise ConfigError([f"--repeats: {repeats} is not a number of gradings (1 or more)"])
     if checks_only:
         return grade_checks(cfg, models=models, regrade=regrade, limit=limit, argv=argv)
     jcfg = cfg.judge
     if jcfg is None:
         raise ConfigError([f"{cfg.path}: judge: no [judge] table in the config"])
     mode = mode or jcfg.mode
-    judge_model = cfg.judge_model()
+    judges = cfg.judge_models()  # a jury, or the one judge: each grades everything
     rubric_list = load_rubrics(cfg, rubrics)
     prompts_dir = str(cfg.resolve(jcfg.prompts_dir)) if jcfg.prompts_dir else None
     check_templates(prompts_dir, rubric_list)  # a broken template is found before a run is recorded
     pv = prompts_version(prompts_dir)
     cap = jcfg.rationale_max_chars
-    judge_model.api_key()
+    for jm in judges:
+        jm.api_key()
     run_checks_too = jcfg.checks if checks is None else checks
     if not cfg.db_path.exists():
         raise ConfigError([f"{cfg.db_path}: no database yet"], hints=["run `judge generate` first"])
@@ -282,34 +107,39 @@ def grade(
     store = Store.open(cfg.db_path)
     try:
         store.register_rubrics([rubric_row(r) for r in rubric_list])
+        record_prices(store, configured_prices(cfg))
         answers = stored_answers(store, models)
         if limit is not None:
             keep = sorted({a.prompt_key for a in answers})[:limit]
             answers = [a for a in answers if a.prompt_key in set(keep)]
         summary.gaps = coverage_gaps(answers, rubric_list)
-        ident = _judge_ident(judge_model, pv, cap)
-        singles = plan_single(answers, rubric_list, ident) if mode in ("single", "both") else []
-        pairs = plan_pairwise(answers, rubric_list, ident) if mode in ("pairwise", "both") else []
-        done_v = store.verdict_status([j.key for j in singles])
-        done_c = store.comparison_status([j.key for j in pairs])
 
         def wanted(st: str | None) -> bool:
             return st is None or regrade or (retry_errors and st == "error")
 
-        if not (regrade or retry_errors):
-            summary.earlier_errors = sum(1 for st in (*done_v.values(), *done_c.values()) if st == "error")
-
-        # Jobs sharing a system prompt (rubric, language, mode) run back to back, so a server's
-        # prefix cache reuses the rubric's KV instead of re-reading thousands of tokens per call.
-        singles = sorted(
-            (j for j in singles if wanted(done_v.get(j.key))), key=lambda j: (j.rubric.name, j.answer.item.lang)
-        )
-        pairs = sorted(
-            (j for j in pairs if wanted(done_c.get(j.key))), key=lambda j: (j.rubric.name, j.first.item.lang)
-        )
+        # Each judge's verdicts have keys of their own (the key hashes the judge's identity), so
+        # the judges of a jury plan, resume and retry independently.
+        work: list[tuple[ModelConfig, list[SingleJob], list[PairJob]]] = []
+        for jm in judges:
+            ident = _judge_ident(jm, pv, cap)
+            singles = plan_single(answers, rubric_list, ident, repeats) if mode in ("single", "both") else []
+            pairs = plan_pairwise(answers, rubric_list, ident, repeats) if mode in ("pairwise", "both") else []
+            done_v = store.verdict_status([j.key for j in singles])
+            done_c = store.comparison_status([j.key for j in pairs])
+            if not (regrade or retry_errors):
+                summary.earlier_errors += sum(1 for st in (*done_v.values(), *done_c.values()) if st == "error")
+            # Jobs sharing a system prompt (rubric, language, mode) run back to back, so a server's
+            # prefix cache reuses the rubric's KV instead of re-reading thousands of tokens per call.
+            singles = sorted(
+                (j for j in singles if wanted(done_v.get(j.key))), key=lambda j: (j.rubric.name, j.answer.item.lang)
+            )
+            pairs = sorted(
+                (j for j in pairs if wanted(done_c.get(j.key))), key=lambda j: (j.rubric.name, j.first.item.lang)
+            )
+            work.append((jm, singles, pairs))
         if run_checks_too:
             summary.checks = _write_checks(store, answers, run_id, regrade)
-        summary.planned = len(singles) + len(pairs)
+        summary.planned = sum(len(s) + len(p) for _, s, p in work)
         if on_plan:
             on_plan(summary.planned)
         store.start_run(
@@ -318,9 +148,11 @@ def grade(
             argv or [],
             {
                 "mode": mode,
-                "judge": judge_model.name,
+                "judge": judges[0].name,
+                "judges": [jm.name for jm in judges],
                 "rubrics": {r.name: r.version for r in rubric_list},
                 "prompts": pv,
+                "repeats": repeats,
             },
         )
         progress, on_done = track(cfg.db_path, run_id, "grade", summary.planned, summary, on_done)
@@ -334,9 +166,14 @@ def grade(
             }
 
         with recorded(store, run_id, summary, counts, progress.close):
-            jc = JudgeClient(judge_model, concurrency=concurrency or jcfg.concurrency, logprobs=jcfg.logprobs)
-            jc.prompts_version = pv
-            asyncio.run(_run(jc, singles, pairs, cap, prompts_dir, run_id, store, summary, regrade, on_done))
+            clients = []
+            for jm, singles, pairs in work:
+                in_flight = concurrency or jcfg.concurrency
+                jc = JudgeClient(jm, concurrency=in_flight, logprobs=jcfg.logprobs, thinking=jcfg.thinking_retry)
+                jc.repeats = repeats
+                jc.prompts_version = pv
+                clients.append((jc, singles, pairs))
+            asyncio.run(_run(clients, cap, prompts_dir, run_id, store, summary, regrade, on_done))
     finally:
         store.close()
     return summary
@@ -376,9 +213,7 @@ def grade_checks(
 
 
 async def _run(
-    jc: JudgeClient,
-    singles: list[SingleJob],
-    pairs: list[PairJob],
+    clients: list[tuple[JudgeClient, list[SingleJob], list[PairJob]]],
     cap: int,
     prompts_dir: str | None,
     run_id: str,
@@ -397,34 +232,43 @@ async def _run(
         if comparisons:
             store.write_comparisons(comparisons)
 
-    writer = BatchWriter(write)
+    writer = BatchWriter(write)  # one for every judge: the connection is never used by two threads
 
-    queue: list[tuple[str, Any]] = [("single", j) for j in singles] + [("pair", j) for j in pairs]
-    queue.reverse()
+    async def handle(jc: JudgeClient, kind: str, job: Any) -> None:
+        try:
+            if kind == "single":
+                rows = await _single(jc, job, cap, prompts_dir, run_id)
+            else:
+                rows = await _pair(jc, job, cap, prompts_dir, run_id)
+        except CircuitOpen as e:
+            # The judge is down: store nothing for this verdict, so the next run grades it.
+            summary.pending += 1
+            summary.unreachable.setdefault(jc.cfg.name, str(e))
+            return
+        writer.add((kind, rows))
+        ok = rows[0].get("error") is None
+        summary.ok += ok
+        summary.errors += not ok
+        summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
+        tally = summary.by_model.setdefault(jc.cfg.name, {"ok": 0, "errors": 0})
+        tally["ok" if ok else "errors"] += 1
+        if on_done:
+            on_done(jc.cfg.name, ok)  # progress names the judge, as generate names the model
 
-    async def worker() -> None:
-        while queue:
-            kind, job = queue.pop()
-            try:
-                if kind == "single":
-                    rows = await _single(jc, job, cap, prompts_dir, run_id)
-                else:
-                    rows = await _pair(jc, job, cap, prompts_dir, run_id)
-            except CircuitOpen as e:
-                # The judge is down: store nothing for this verdict, so the next run grades it.
-                summary.pending += 1
-                summary.unreachable.setdefault(jc.cfg.name, str(e))
-                continue
-            writer.add((kind, rows))
-            ok = rows[0].get("error") is None
-            summary.ok += ok
-            summary.errors += not ok
-            summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
-            if on_done:
-                on_done(kind, ok)
+    async def judge_all(jc: JudgeClient, singles: list[SingleJob], pairs: list[PairJob]) -> None:
+        # One group of verdicts sharing a system prompt at a time, its prefix copied into every slot
+        # of a llama.cpp judge first (groups.py): the rubric is read once, not once per slot.
+        groups = [
+            (
+                system_messages(r, lang, "single" if kind == "single" else "pairwise", cap, prompts_dir),
+                [(kind, j) for j in jobs],
+            )
+            for (kind, r, lang), jobs in prompt_groups(singles, pairs)
+        ]
+        await in_groups(jc.endpoint, jc.cfg.model, groups, lambda kj: handle(jc, *kj))
 
-    n = min(len(queue), jc.endpoint.limit * len(jc.endpoint.clients) + 2)
-    tasks = [asyncio.create_task(worker()) for _ in range(n)]
+    # The judges of a jury grade at once, each with its own endpoint's workers.
+    tasks = [asyncio.create_task(judge_all(jc, singles, pairs)) for jc, singles, pairs in clients]
     try:
         await asyncio.gather(*tasks)
     finally:
@@ -432,6 +276,7 @@ async def _run(
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         interrupted = writer.flush()  # finished verdicts are kept whatever stops the run
-        await jc.endpoint.aclose()
+        for jc, _, _ in clients:
+            await jc.endpoint.aclose()
         if interrupted:
             raise KeyboardInterrupt

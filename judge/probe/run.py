@@ -23,9 +23,10 @@ from judge.config import Config
 from judge.errors import ConfigError
 from judge.grade.applicable import criterion_reasons
 from judge.grade.call import JudgeClient, failure
+from judge.grade.groups import in_groups, system_messages
 from judge.grade.plan import load_rubrics, rubric_row
 from judge.grade.record import recorded
-from judge.grade.run import response_notes, verdict_model
+from judge.grade.verdicts import response_notes, verdict_model
 from judge.model import CircuitOpen, storable, storable_row
 from judge.prompts import check_templates, prompts_version, render_single
 from judge.rubric import NA, max_tokens_for
@@ -257,6 +258,11 @@ def probe(
     return summary
 
 
+def _group(job: ProbeJob) -> tuple[str, str, str]:
+    r = job.rubric
+    return r.name, r.version, r.judge_lang(job.text.item.lang)
+
+
 async def _run(s: _Setup, jobs: list[ProbeJob], store: Store, summary: ProbeSummary, on_done: Progress | None) -> None:
     # One unit per probe item (all its criterion rows): an item's rows are replaced whole.
     def write(units: list[tuple[list[dict[str, Any]], str, str]]) -> None:
@@ -264,35 +270,35 @@ async def _run(s: _Setup, jobs: list[ProbeJob], store: Store, summary: ProbeSumm
         write_probe_verdicts(store, [r for rows, _, _ in units for r in rows])
 
     writer = BatchWriter(write)
-    queue = list(reversed(jobs))
 
-    async def worker() -> None:
-        while queue:
-            job = queue.pop()
-            try:
-                rows = await _grade(s, job)
-            except CircuitOpen as e:
-                # The judge is down: store nothing for this item, so the next run grades it.
-                summary.pending += 1
-                summary.unreachable.setdefault(s.jc.cfg.name, str(e))
-                continue
-            writer.add((rows, job.judged_hash, job.judged))
-            ok = rows[0].get("error") is None
-            summary.ok += ok
-            summary.errors += not ok
-            kind = "clean" if job.op is None else "corrupted"
-            summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
-            if on_done:
-                on_done(kind, ok)
+    async def handle(job: ProbeJob) -> None:
+        try:
+            rows = await _grade(s, job)
+        except CircuitOpen as e:
+            # The judge is down: store nothing for this item, so the next run grades it.
+            summary.pending += 1
+            summary.unreachable.setdefault(s.jc.cfg.name, str(e))
+            return
+        writer.add((rows, job.judged_hash, job.judged))
+        ok = rows[0].get("error") is None
+        summary.ok += ok
+        summary.errors += not ok
+        kind = "clean" if job.op is None else "corrupted"
+        summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
+        if on_done:
+            on_done(kind, ok)
 
-    n = min(len(queue), s.jc.endpoint.limit * len(s.jc.endpoint.clients) + 2)
-    tasks = [asyncio.create_task(worker()) for _ in range(n)]
+    # Every probe item of a rubric and instruction language shares one system prompt: one group.
+    groups: dict[tuple[str, str, str], list[ProbeJob]] = {}
+    for job in jobs:
+        groups.setdefault(_group(job), []).append(job)
+    warm = [(system_messages(g[0].rubric, key[2], "single", s.cap, s.prompts_dir), g) for key, g in groups.items()]
+    task = asyncio.create_task(in_groups(s.jc.endpoint, s.jc.cfg.model, warm, handle))
     try:
-        await asyncio.gather(*tasks)
+        await task
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         interrupted = writer.flush()  # finished items are kept whatever stops the run
         await s.jc.endpoint.aclose()
         if interrupted:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
+import tempfile
 import threading
 
 
@@ -38,14 +40,21 @@ def main() -> None:
     # cores, and spinning threads that wait for a descheduled sibling collapse throughput.
     p.cpuparams.poll = p.cpuparams_batch.poll = a.poll
     p.use_jinja = True
+    # Where grading copies a rubric's prompt cache from one slot to the others (judge/model/prefix.py):
+    # a private folder, removed when the server stops.
+    slots_dir = tempfile.mkdtemp(prefix="judge-slots-")
+    p.slot_save_path = slots_dir + os.sep
     server = xlc.Server(p)
     print("listening on", server.listening_address, flush=True)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        if a.exit_with_parent and os.getppid() != parent:
-            break  # our parent was killed (SIGKILL, timeout): do not live on as an orphan
+    try:
+        while not stop.wait(1.0):
+            if a.exit_with_parent and os.getppid() != parent:
+                break  # our parent was killed (SIGKILL, timeout): do not live on as an orphan
+    finally:
+        shutil.rmtree(slots_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
