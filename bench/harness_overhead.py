@@ -1,20 +1,27 @@
 """Harness overhead: `judge generate` against a zero-latency fake server, beside a bare AsyncOpenAI loop.
 
 The fake server (`python -m tests.fakes.server --port 0 --latency-ms 0`) runs as a separate process so
-it does not share the client's GIL. Each trial runs in a fresh child process (so neither side
-inherits the other's heap or warm caches); the sides alternate, and the median of each is reported.
+it does not share the client's GIL. Each trial is a fresh process of its own; the sides alternate
+(judge first in odd rounds, bare first in even ones) and the median of each side is reported.
 
-- judge: `judge.generate.generate(load_config(tmp/judge.toml))` on a fresh database: the whole call
-  (load and validate the dataset, plan and hash, open and migrate DuckDB, register, send, store).
-  The send phase alone (from the plan callback to the return) is printed too.
-- bare: `openai.AsyncOpenAI(max_retries=0)` and an `asyncio.Semaphore(C)`, the same requests
-  (model, messages, max_tokens), results discarded.
+Whole processes (the default, what the target is about): the clock runs from the process's start to
+its exit, and CPU is the child's own user + system time (from `wait4`), imports and set-up included.
 
-    .venv/bin/python bench/harness_overhead.py                       # 5,000 requests, concurrency 64, 3 rounds
-    .venv/bin/python bench/harness_overhead.py --requests 20000 --rounds 5
-    .venv/bin/python bench/harness_overhead.py --profile judge.prof   # cProfile one judge run, then exit
+- judge: `python -m judge generate --no-progress` in a fresh project (a JSONL dataset, a judge.toml,
+  no database yet): start-up and imports, config, dataset validation, plan and hash, open and migrate
+  DuckDB, register, send, store every answer, record the run, exit.
+- bare: `python -c <a bare loop>`: `openai.AsyncOpenAI(max_retries=0)` and an `asyncio.Semaphore(C)`
+  over the same dataset file (model, messages, max_tokens), results discarded.
 
-Target: judge/bare >= 0.97 (throughput, medians). Figures only; nothing is asserted.
+    .venv/bin/python bench/harness_overhead.py                        # 2,000 and 5,000 requests, conc. 64
+    .venv/bin/python bench/harness_overhead.py --requests 5000 --rounds 5
+    .venv/bin/python bench/harness_overhead.py --store null           # persistence off: the harness alone
+    .venv/bin/python bench/harness_overhead.py --judge-root DIR       # judge from another tree (before/after)
+    .venv/bin/python bench/harness_overhead.py --in-process           # old figure: timed after the imports
+    .venv/bin/python bench/harness_overhead.py --profile judge.prof   # cProfile one judge process, then exit
+
+Targets (issue 16): judge/bare throughput >= 0.97 and judge/bare client CPU per request <= 1.10.
+Figures only; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -37,6 +44,51 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 MODEL = "fake-model"
 MAX_TOKENS = 64
+
+# The bare side as a whole process: what a user would write with the SDK alone.
+BARE = """
+import asyncio, json, sys
+from openai import AsyncOpenAI
+
+url, path, conc, max_tokens = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+with open(path, encoding="utf-8") as f:
+    prompts = [json.loads(line)["prompt"] for line in f]
+
+async def run():
+    client = AsyncOpenAI(base_url=url, api_key="sk-no-key", max_retries=0)
+    sem = asyncio.Semaphore(conc)
+    ok = err = 0
+
+    async def one(prompt):
+        nonlocal ok, err
+        async with sem:
+            try:
+                r = await client.chat.completions.create(
+                    model=MODEL_ID, messages=[{"role": "user", "content": prompt}],
+                    temperature=0.0, max_tokens=max_tokens)
+                _ = r.choices[0].message.content
+                ok += 1
+            except Exception:
+                err += 1
+
+    await asyncio.gather(*(one(p) for p in prompts))
+    await client.close()
+    return ok, err
+
+ok, err = asyncio.run(run())
+print(f"bare: {ok} ok, {err} errors", file=sys.stderr)
+""".replace("MODEL_ID", repr(MODEL))
+
+# The judge side with persistence switched off (diagnostic): the CLI with the Store's writes stubbed.
+JUDGE_NULL_STORE = """
+import sys
+from judge.store import Store
+Store.write_generations = lambda self, rows, **kw: None
+Store.upsert_prompts = lambda self, rows: None
+sys.argv = ["judge", *sys.argv[1:]]
+from judge.cli.main import main
+main()
+"""
 
 
 def _items(n: int) -> list[dict]:
@@ -79,14 +131,69 @@ def _write_project(d: Path, url: str, n: int, conc: int) -> Path:
     return cfg
 
 
-# -- the two sides, each run in a child process --------------------------------------------------
+# -- whole processes -------------------------------------------------------------------------------
+
+
+def _env(side: str, args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    if getattr(args, "pycache", None):
+        # Both sides run from bytecode, as installed packages do (pip compiles them): openai's .pyc
+        # ship in site-packages, while a shell with PYTHONDONTWRITEBYTECODE=1 would have judge
+        # compile its ~50 modules from source at every start. The cache lives outside the tree.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = args.pycache
+    if side != "bare":
+        first = args.before if side == "before" else args.judge_root
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (first, str(ROOT), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _process_cmd(side: str, d: Path, url: str, args: argparse.Namespace) -> list[str]:
+    if side == "bare":
+        return [sys.executable, "-c", BARE, url, str(d / "data.jsonl"), str(args.concurrency), str(MAX_TOKENS)]
+    cli = ["generate", "--config", str(d / "judge.toml"), "--no-progress"]
+    if args.store == "null":
+        return [sys.executable, "-c", JUDGE_NULL_STORE, *cli]
+    return [sys.executable, "-m", "judge", *cli]
+
+
+def _process_trial(side: str, url: str, n: int, args: argparse.Namespace) -> dict:
+    """One side as a whole process in a fresh project; wall clock and the child's own CPU."""
+    with tempfile.TemporaryDirectory(prefix="judge-bench-") as tmp:
+        d = Path(tmp)
+        _write_project(d, url, n, args.concurrency)
+        cmd = _process_cmd(side, d, url, args)
+        with open(d / "out.txt", "wb") as out, open(d / "err.txt", "wb") as err:
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=d, env=_env(side, args), stdout=out, stderr=err)
+            _, status, ru = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - t0
+        code = proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, with its rusage
+        text = (d / "err.txt").read_text(errors="replace")
+        if code != 0:
+            raise SystemExit(f"{side} trial failed ({code}):\n{text}")
+        ok = _count(text, "ok" if side == "bare" else "answers")
+        errors = _count(text, "errors")
+    return {"side": side, "wall": wall, "send": wall, "cpu": ru.ru_utime + ru.ru_stime, "ok": ok, "errors": errors}
+
+
+def _count(text: str, word: str) -> int:
+    """N from the first "N word" in the child's closing line (-1 when missing)."""
+    toks = text.replace(",", " ").split()
+    for i in range(1, len(toks)):
+        if toks[i] == word and toks[i - 1].isdigit():
+            return int(toks[i - 1])
+    return -1
+
+
+# -- in-process (diagnostic): each trial a child process, timed after its imports -----------------
 
 
 def _child_judge(url: str, n: int, conc: int, profile: str | None, store: str = "as-is") -> dict:
     if store == "null":  # diagnostic: the harness without persistence
         from judge.store import Store
 
-        Store.write_generations = lambda self, rows: None  # type: ignore[method-assign]
+        Store.write_generations = lambda self, rows, **kw: None  # type: ignore[method-assign]
         Store.upsert_prompts = lambda self, rows: None  # type: ignore[method-assign]
     from judge.config import load_config
     from judge.generate import generate
@@ -156,6 +263,21 @@ def _child_bare(url: str, n: int, conc: int, profile: str | None = None) -> dict
     return {"side": "bare", "wall": wall, "send": wall, "cpu": cpu, "ok": ok, "errors": err}
 
 
+def _child_cmd(side: str, url: str, n: int, args: argparse.Namespace) -> list[str]:
+    cmd = [sys.executable, __file__, "--child", side, "--url", url, "--requests", str(n)]
+    cmd += ["--concurrency", str(args.concurrency), "--store", args.store]
+    if args.judge_root and side == "judge":
+        cmd += ["--judge-root", args.judge_root]
+    return cmd
+
+
+def _in_process_trial(side: str, url: str, n: int, args: argparse.Namespace) -> dict:
+    out = subprocess.run(_child_cmd(side, url, n, args), cwd=ROOT, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{side} trial failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 # -- driver ---------------------------------------------------------------------------------------
 
 
@@ -188,27 +310,33 @@ def _stop_server(proc: subprocess.Popen[str]) -> dict:
     return {}
 
 
-def _trial(side: str, url: str, args: argparse.Namespace) -> dict:
-    cmd = (
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            side,
-            "--url",
-            url,
-            "--requests",
-            str(args.requests),
-            "--concurrency",
-            str(args.concurrency),
-        ]
-        + ["--store", getattr(args, "store", "as-is")]
-        + (["--judge-root", args.judge_root] if getattr(args, "judge_root", None) and side == "judge" else [])
-    )
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise SystemExit(f"{side} trial failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _profile(url: str, args: argparse.Namespace) -> None:
+    n = args.requests[0]
+    if args.in_process:
+        cmd = _child_cmd(args.profile_side, url, n, args) + ["--profile-out", args.profile]
+        subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    else:
+        with tempfile.TemporaryDirectory(prefix="judge-bench-") as tmp:
+            d = Path(tmp)
+            _write_project(d, url, n, args.concurrency)
+            cmd = _process_cmd(args.profile_side, d, url, args)
+            cmd[1:1] = ["-m", "cProfile", "-o", str(Path(args.profile).resolve())]
+            if cmd[5] == "-c":  # cProfile runs a file or a module, not -c
+                script = d / "side.py"
+                script.write_text(cmd[6], encoding="utf-8")
+                cmd[5:7] = [str(script)]
+            env = _env(args.profile_side, args)
+            subprocess.run(cmd, cwd=d, env=env, check=True, capture_output=True)
+    import pstats
+
+    pstats.Stats(args.profile).sort_stats("tottime").print_stats(30)
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def main() -> None:
@@ -217,9 +345,17 @@ def main() -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1],
     )
-    ap.add_argument("--requests", type=int, default=5000, help="requests per trial (default 5000)")
+    ap.add_argument(
+        "--requests", type=int, nargs="+", default=[2000, 5000], help="requests per trial (default 2000 5000)"
+    )
     ap.add_argument("--concurrency", type=int, default=64, help="requests in flight (default 64)")
-    ap.add_argument("--rounds", type=int, default=3, help="trials per side, alternating (default 3)")
+    ap.add_argument("--rounds", type=int, default=3, help="trials per side and size, alternating (default 3)")
+    ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="time each side from after its imports (child processes running generate() in-process) "
+        "instead of whole processes",
+    )
     ap.add_argument("--profile", metavar="FILE", help="cProfile one trial into FILE and print the top functions")
     ap.add_argument("--profile-side", choices=("judge", "bare"), default="judge", help="the side --profile runs")
     ap.add_argument(
@@ -234,79 +370,94 @@ def main() -> None:
         metavar="DIR",
         help="import the judge package from DIR (e.g. an export of an older commit) for the judge side",
     )
+    ap.add_argument(
+        "--before",
+        metavar="DIR",
+        help="a third side, alternating with the other two: judge imported from DIR (e.g. `git archive HEAD judge`"
+        " unpacked there), so one run gives the before and after figures (whole processes only)",
+    )
+    ap.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="run the children with the caller's bytecode settings (by default both sides get a shared "
+        "PYTHONPYCACHEPREFIX in a temp dir, warmed by the untimed first trials, and PYTHONDONTWRITEBYTECODE unset)",
+    )
     ap.add_argument("--child", choices=("judge", "bare"), help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--profile-out", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.child:
+        n = args.requests[0]
         fig = (
-            _child_judge(args.url, args.requests, args.concurrency, args.profile_out, args.store)
+            _child_judge(args.url, n, args.concurrency, args.profile_out, args.store)
             if args.child == "judge"
-            else _child_bare(args.url, args.requests, args.concurrency, args.profile_out)
+            else _child_bare(args.url, n, args.concurrency, args.profile_out)
         )
         print(json.dumps(fig))
         return
 
+    trial = _in_process_trial if args.in_process else _process_trial
+    pycache = None if args.no_bytecode_cache else tempfile.TemporaryDirectory(prefix="judge-bench-pycache-")
+    args.pycache = pycache.name if pycache else None
+    if args.before and args.in_process:
+        ap.error("--before compares whole processes: drop --in-process")
+    sides = ["judge", "bare", *(["before"] if args.before else [])]
     proc, url = _start_server()
+    load_before = _loadavg()
+    results: dict[int, dict[str, list[dict]]] = {}
     try:
         if args.profile:
-            cmd = [
-                sys.executable,
-                __file__,
-                "--child",
-                args.profile_side,
-                "--url",
-                url,
-                "--requests",
-                str(args.requests),
-                "--concurrency",
-                str(args.concurrency),
-                "--profile-out",
-                args.profile,
-            ]
-            cmd += ["--store", args.store] + (["--judge-root", args.judge_root] if args.judge_root else [])
-            subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
-            import pstats
-
-            pstats.Stats(args.profile).sort_stats("tottime").print_stats(30)
+            _profile(url, args)
             return
-        # One untimed warm-up of each side: page cache, the server's first connections.
-        _trial("bare", url, argparse.Namespace(requests=min(500, args.requests), concurrency=args.concurrency))
-        _trial("judge", url, argparse.Namespace(requests=min(500, args.requests), concurrency=args.concurrency))
-        res: dict[str, list[dict]] = {"judge": [], "bare": []}
-        for i in range(args.rounds):
-            for side in ("judge", "bare") if i % 2 == 0 else ("bare", "judge"):
-                f = _trial(side, url, args)
-                res[side].append(f)
-                print(
-                    f"  round {i + 1} {side:5}  {args.requests / f['wall']:8,.0f} req/s  wall {f['wall']:.2f} s"
-                    f"  send {f['send']:.2f} s  cpu {1e6 * f['cpu'] / args.requests:6.0f} us/req"
-                    f"  ok {f['ok']} err {f['errors']}",
-                    flush=True,
-                )
+        # One untimed warm-up of each side: page cache, bytecode cache, the server's first connections.
+        for side in sides:
+            trial(side, url, min(500, min(args.requests)), args)
+        for n in args.requests:
+            res = results[n] = {side: [] for side in sides}
+            for i in range(args.rounds):
+                # the order rotates: each side goes first (and last) in turn
+                for side in sides[i % len(sides) :] + sides[: i % len(sides)]:
+                    f = trial(side, url, n, args)
+                    res[side].append(f)
+                    print(
+                        f"  {n:>6} req  round {i + 1} {side:5}  {n / f['wall']:8,.0f} req/s  wall {f['wall']:.2f} s"
+                        f"  cpu {f['cpu']:.2f} s = {1e6 * f['cpu'] / n:6.0f} us/req  ok {f['ok']} err {f['errors']}",
+                        flush=True,
+                    )
     finally:
         server = _stop_server(proc)
+        if pycache is not None:
+            pycache.cleanup()
 
-    n = args.requests
-    med = {s: {k: statistics.median(f[k] for f in res[s]) for k in ("wall", "send", "cpu")} for s in res}
-    j, b = n / med["judge"]["wall"], n / med["bare"]["wall"]
-    js = n / med["judge"]["send"]
+    print(f"machine      {os.cpu_count()} cores; load average {load_before} before, {_loadavg()} after")
+    print(f"server       its own process; cpu {server.get('server_cpu_s', '?')} s, counts {server.get('counts', {})}")
     print(
-        f"machine      {os.cpu_count()} cores; server in its own process (cpu {server.get('server_cpu_s', '?')} s "
-        f"over all trials, counts {server.get('counts', {})})"
-    )
-    print(f"judge store  {args.store}" + (f"; judge imported from {args.judge_root}" if args.judge_root else ""))
-    print(f"workload     {n:,} requests, concurrency {args.concurrency}, {args.rounds} rounds each side, alternating")
-    print(
-        f"bare         {b:8,.0f} req/s  (median wall {med['bare']['wall']:.2f} s, "
-        f"client cpu {1e6 * med['bare']['cpu'] / n:.0f} us/req)"
+        f"judge        {'in-process (timed after imports)' if args.in_process else 'whole processes'}; store "
+        f"{args.store}"
+        + (f"; judge imported from {args.judge_root}" if args.judge_root else "")
+        + (f"; before = judge imported from {args.before}" if args.before else "")
     )
     print(
-        f"judge        {j:8,.0f} req/s  (median wall {med['judge']['wall']:.2f} s, of which send phase "
-        f"{med['judge']['send']:.2f} s = {js:,.0f} req/s; client cpu {1e6 * med['judge']['cpu'] / n:.0f} us/req)"
+        f"bytecode     {'as the caller has it' if args.no_bytecode_cache else 'cached for both sides (PYTHONPYCACHEPREFIX)'}"
     )
-    print(f"ratio        judge/bare = {j / b:.3f} end to end; {js / b:.3f} send phase only  (target >= 0.97)")
+    print(f"workload     concurrency {args.concurrency}, {args.rounds} rounds each side, alternating; medians")
+    print(
+        "ratios       of the medians; [in brackets: the median of each round's own ratio, the sides run back to back]"
+    )
+    for n, res in results.items():
+        med = {s: {k: statistics.median(f[k] for f in res[s]) for k in ("wall", "send", "cpu")} for s in res}
+        b, bc = n / med["bare"]["wall"], 1e6 * med["bare"]["cpu"] / n
+        print(f"{n:>6} req   bare   {b:6,.0f} req/s {bc:5,.0f} us/req")
+        for side in [s for s in res if s != "bare"]:
+            j, jc = n / med[side]["wall"], 1e6 * med[side]["cpu"] / n
+            paired_t = statistics.median(b_["wall"] / j_["wall"] for j_, b_ in zip(res[side], res["bare"]))
+            paired_c = statistics.median(j_["cpu"] / b_["cpu"] for j_, b_ in zip(res[side], res["bare"]))
+            extra = f"; send phase only {n / med[side]['send'] / b:.3f}" if args.in_process else ""
+            print(
+                f"{n:>6} req   {side:6} {j:6,.0f} req/s {jc:5,.0f} us/req | throughput ratio {j / b:.3f} [{paired_t:.3f}]"
+                f" (>= 0.97)  cpu/req ratio {jc / bc:.3f} [{paired_c:.3f}] (<= 1.10){extra}"
+            )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 
 The work key hashes what determines an answer (the model's identity and the exact messages and
 sample), so a rerun skips stored work and a changed parameter makes a new variant.
+
+The HTTP client library and DuckDB are imported where they are first used, not with this module:
+`generate` opens and migrates the database on a thread of its own (DuckDB releases the GIL) while
+the main thread imports the client and plans the work, so the one hides the other's set-up time.
 """
 
 from __future__ import annotations
@@ -9,29 +13,21 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judge.config import Config, ModelConfig, qualify, stable_hash
 from judge.dataset import Item, load_items
-from judge.model import (
-    CallFailed,
-    CircuitOpen,
-    Completion,
-    Endpoint,
-    build_request,
-    chat,
-    describe_error,
-    storable_row,
-)
-from judge.store import BatchWriter, Store, now
 from judge.store.progress import track
 from judge.store.summary import StageSummary
 
-"""Rows that may wait for a busy writer; beyond it the loop waits for the write (back-pressure)."""
+if TYPE_CHECKING:
+    from judge.model import CallFailed, Completion, Endpoint
+    from judge.store import BatchWriter, Store
 
 
 @dataclass
@@ -66,9 +62,10 @@ def prompt_key(item: Item) -> str:
     return stable_hash({"prompt": item.prompt, "system": item.system, "id": item.id})
 
 
-def prompt_row(item: Item, dataset: str) -> dict[str, Any]:
+def prompt_row(item: Item, dataset: str, key: str | None = None) -> dict[str, Any]:
+    """The prompts row of an item (`key`: its `prompt_key`, when already computed)."""
     return {
-        "prompt_key": prompt_key(item),
+        "prompt_key": key or prompt_key(item),
         "id": item.id,
         "dataset": dataset,
         "pair": item.pair,
@@ -103,17 +100,24 @@ def model_row(m: ModelConfig) -> dict[str, Any]:
     }
 
 
-def plan(models: list[ModelConfig], items: list[Item], samples: int) -> list[Work]:
+def plan(models: list[ModelConfig], items: list[Item], samples: int, keys: list[str] | None = None) -> list[Work]:
+    """Every (model, item, sample) with its request and work key (`keys`: the items' prompt keys)."""
+    from judge.model import build_request
+
+    keys = keys or [prompt_key(it) for it in items]
     work = []
     for m in models:
         ident = m.identity()
         variant = m.variant()
-        for it in items:
+        # A model's parameters are the same for every item: its request is built once per sample,
+        # and each item's copy only gets its own messages.
+        bases = [build_request(m, [], seed_offset=k) for k in range(samples)]
+        for it, key in zip(items, keys):
             msgs = messages_for(m, it)
-            for k in range(samples):
-                req = build_request(m, msgs, seed_offset=k)
+            for k, base in enumerate(bases):
+                req = {**base, "messages": msgs}
                 content = stable_hash({"model": ident, "messages": msgs, "sample": k, "seed": req.get("seed")})
-                work.append(Work(qualify(content, m.name), m, it, prompt_key(it), k, req, variant, content))
+                work.append(Work(qualify(content, m.name), m, it, key, k, req, variant, content))
     return work
 
 
@@ -132,6 +136,9 @@ def _request_record(w: Work, notes: list[str] | None = None) -> str:
 
 
 def _row(w: Work, run_id: str, comp: Completion | None, err: CallFailed | None) -> dict[str, Any]:
+    from judge.model.storable import storable_row
+    from judge.store.store import now
+
     base = {
         "gen_id": w.gen_id,
         "content_id": w.content_id,
@@ -173,6 +180,8 @@ async def _run(
     summary: GenerateSummary,
     on_done: ProgressHook | None,
 ) -> None:
+    from judge.model import CallFailed, CircuitOpen, chat
+
     # Tasks are started lazily, a bounded window ahead of the endpoint limits, so 100k items do not
     # become 100k pending coroutines; the endpoint semaphores do the real limiting.
     window = sum(e.limit * len(e.clients) for e in endpoints.values()) * 2 + 8
@@ -240,13 +249,21 @@ def generate(
     endpoints_cfg = {m.name: m for m in chosen}
     for m in chosen:
         m.api_key()  # a missing key fails now, not as 1000 error rows
-    work = plan(chosen, items, samples)
+    opening = _Opening(cfg.db_path, [model_row(m) for m in chosen])
+    try:
+        keys = [prompt_key(it) for it in items]
+        work = plan(chosen, items, samples, keys)  # imports the HTTP client meanwhile
+        prompts = [prompt_row(it, str(ds_path), key) for it, key in zip(items, keys)]
+    except BaseException:
+        opening.discard()
+        raise
+    from judge.model import Endpoint, describe_error
+    from judge.store import BatchWriter
+
     run_id = uuid.uuid4().hex[:16]
     summary = GenerateSummary(run_id=run_id)
-    store = Store.open(cfg.db_path)
+    store = opening.result()
     try:
-        store.register_models([model_row(m) for m in chosen])
-        prompts = [prompt_row(it, str(ds_path)) for it in items]
         done = store.generation_status([w.gen_id for w in work])
         todo = [w for w in work if w.gen_id not in done or (retry_errors and done[w.gen_id] == "error")]
         summary.planned, summary.skipped = len(todo), len(work) - len(todo)
@@ -262,7 +279,9 @@ def generate(
             argv or [],
             {"models": [m.name for m in chosen], "dataset": str(ds_path), "samples": samples, "limit": limit},
         )
-        writer = BatchWriter(store.write_generations)
+        # A stored error row is replaced by its retry; without one among the work, no batch needs the DELETE.
+        replace = any(done.get(w.gen_id) == "error" for w in todo)
+        writer = BatchWriter(lambda rows: store.write_generations(rows, replace_errors=replace))
         progress, on_done = track(cfg.db_path, run_id, "generate", len(todo), summary, on_done)
         status, failure = "running", None
         try:
@@ -313,6 +332,62 @@ def generate(
     return summary
 
 
+class _Opening:
+    """Opens (and migrates) the database and registers the models on a thread of its own.
+
+    DuckDB releases the GIL while it works, so this runs beside the main thread's imports and
+    planning. The connection is handed over by `result()`, after which only the caller uses it.
+    """
+
+    def __init__(self, path: Path, models: list[dict[str, Any]]) -> None:
+        self.path, self.models = path, models
+        self.store: Store | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._open, name="judge-open", daemon=True)
+        self.thread.start()
+
+    def _open(self) -> None:
+        try:
+            from judge.store import Store
+
+            store = Store.open(self.path)
+            try:
+                store.register_models(self.models)
+            except BaseException:
+                store.close()
+                raise
+            self.store = store
+        except BaseException as e:
+            self.error = e
+
+    def _join(self) -> bool:
+        """Wait for the thread even through Ctrl-C (it holds the file); True if one came."""
+        interrupted = False
+        while True:
+            try:
+                self.thread.join()
+                return interrupted
+            except KeyboardInterrupt:
+                interrupted = True
+
+    def result(self) -> Store:
+        """The open store; raises what opening it raised (StoreError: locked, newer schema...)."""
+        if self._join():
+            self.discard()
+            raise KeyboardInterrupt
+        if self.error is not None:
+            raise self.error
+        assert self.store is not None
+        return self.store
+
+    def discard(self) -> None:
+        """Close the store once it is open (planning failed or was interrupted)."""
+        self._join()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
 def status(
     cfg: Config, *, dataset: str | Path | None = None, samples: int = 1, models: list[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -323,6 +398,8 @@ def status(
     work = plan(chosen, items, samples)
     stored: dict[str, str] = {}
     if cfg.db_path.exists():
+        from judge.store import Store
+
         store = Store.open_readonly(cfg.db_path)
         try:
             stored = store.generation_status()

@@ -9,6 +9,7 @@ that happens to contain those letters.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 MASK = "***"
 _LONG = 8
@@ -38,6 +39,22 @@ def redact(text: str) -> str:
     if _short_pattern is not None:
         text = _short_pattern.sub(MASK, text)
     return text
+
+
+def redactor() -> Callable[[str], str] | None:
+    """`redact` for a batch of texts, the keys sorted once; None when no key is remembered."""
+    longs = sorted((k for k in _keys if len(k) >= _LONG), key=len, reverse=True)
+    short = _short_pattern
+    if not longs and short is None:
+        return None
+
+    def red(text: str) -> str:
+        for key in longs:
+            if key in text:
+                text = text.replace(key, MASK)
+        return short.sub(MASK, text) if short is not None else text
+
+    return red
 
 
 def forget_all() -> None:

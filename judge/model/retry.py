@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC
 
-import httpx
 import openai
 from tenacity import (
     AsyncRetrying,
@@ -24,12 +23,17 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
-try:  # openai >= 3 sends through httpx2; its own client class skips the legacy-httpx compatibility path
+# openai >= 3 sends through httpx2 (every client here is its own httpx2 client, transport.py), so
+# legacy httpx is not imported there: it would cost each command's start-up some 30 ms (its CLI
+# module loads rich and pygments) for errors that cannot occur. openai 2.x sends through httpx.
+if getattr(openai, "DefaultAsyncHttpx2Client", None) is not None:
     import httpx2
 
-    TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.TransportError, httpx2.TransportError)
-    HTTP_ERRORS: tuple[type[BaseException], ...] = (httpx.HTTPError, httpx2.HTTPError)
-except ImportError:  # openai 2.x: httpx only
+    TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx2.TransportError,)
+    HTTP_ERRORS: tuple[type[BaseException], ...] = (httpx2.HTTPError,)
+else:
+    import httpx
+
     TRANSPORT_ERRORS, HTTP_ERRORS = (httpx.TransportError,), (httpx.HTTPError,)
 
 # Statuses worth another attempt: throttling, server faults, gateway hiccups.

@@ -14,7 +14,6 @@ import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import openai
 
 from .retry import BadResponse
@@ -31,15 +30,19 @@ def http_client(timeout: float, max_connections: int, max_bytes: int) -> Any:
     server's throughput. Redirects are not followed, as with the plain httpx client before.
     """
     factory = getattr(openai, "DefaultAsyncHttpx2Client", None)
-    hx: Any = httpx
+    hx: Any
     if factory is not None:
         import httpx2
 
         hx = httpx2
+    else:  # openai 2.x (legacy httpx is imported only here: see retry.py)
+        import httpx
+
+        hx = httpx
     limits = hx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     transport = _guarded_transport(hx)(hx.AsyncHTTPTransport(limits=limits), max_bytes)
     if factory is None:
-        return httpx.AsyncClient(timeout=timeout, transport=transport)
+        return hx.AsyncClient(timeout=timeout, transport=transport)
     return factory(timeout=timeout, transport=transport, follow_redirects=False)
 
 

@@ -303,16 +303,21 @@ class Store:
             ).fetchall()
         return dict(rows)
 
-    def write_generations(self, rows: list[dict[str, Any]]) -> None:
-        """One transaction per batch; a retried error row is replaced, an ok row is never overwritten."""
+    def write_generations(self, rows: list[dict[str, Any]], *, replace_errors: bool = True) -> None:
+        """One transaction per batch; a retried error row is replaced, an ok row is never overwritten.
+
+        `replace_errors=False`: the caller knows none of these keys is stored as an error (a run
+        that does not retry errors), so the batch's DELETE is skipped.
+        """
         if not rows:
             return
         cols = self.GEN_COLS
         with self.transaction():
-            self.con.execute(
-                "DELETE FROM generations WHERE status = 'error' AND gen_id IN (SELECT unnest(?::VARCHAR[]))",
-                [[r["gen_id"] for r in rows]],
-            )
+            if replace_errors:
+                self.con.execute(
+                    "DELETE FROM generations WHERE status = 'error' AND gen_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [[r["gen_id"] for r in rows]],
+                )
             _insert_columns(self, "INSERT INTO generations", "generations", cols, rows, " ON CONFLICT DO NOTHING")
 
     # -- judge stage --------------------------------------------------------------------------
