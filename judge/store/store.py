@@ -23,7 +23,7 @@ from judge.errors import StoreError
 from judge.store.migrations import MIGRATIONS
 
 from .progress import read_progress
-from .rows import COMPARISON_COLS, VERDICT_COLS, _insert_columns, _key_status, _replace_rows
+from .rows import COMPARISON_COLS, VERDICT_COLS, _append_rows, _insert_columns, _key_status, _replace_rows
 
 
 def now() -> datetime:
@@ -55,6 +55,7 @@ class Store:
         self.path = path
         self.readonly = readonly
         self._types: dict[str, dict[str, str]] = {}
+        self._appenders: dict[tuple[str, ...], duckdb.Appender] = {}
 
     @classmethod
     def open(cls, path: str | Path, *, migrate: bool = True) -> Store:
@@ -311,14 +312,25 @@ class Store:
         """
         if not rows:
             return
-        cols = self.GEN_COLS
-        with self.transaction():
-            if replace_errors:
-                self.con.execute(
-                    "DELETE FROM generations WHERE status = 'error' AND gen_id IN (SELECT unnest(?::VARCHAR[]))",
-                    [[r["gen_id"] for r in rows]],
+        try:
+            with self.transaction():
+                self._delete_error_rows(rows, replace_errors)
+                _append_rows(self, "generations", self.GEN_COLS, rows)
+        except duckdb.ConstraintException:
+            # A key stored already (an ok row is never overwritten) or twice in the batch (two items
+            # with the same messages): the batch again, with the statement that skips those rows.
+            with self.transaction():
+                self._delete_error_rows(rows, replace_errors)
+                _insert_columns(
+                    self, "INSERT INTO generations", "generations", self.GEN_COLS, rows, " ON CONFLICT DO NOTHING"
                 )
-            _insert_columns(self, "INSERT INTO generations", "generations", cols, rows, " ON CONFLICT DO NOTHING")
+
+    def _delete_error_rows(self, rows: list[dict[str, Any]], replace_errors: bool) -> None:
+        if replace_errors:
+            self.con.execute(
+                "DELETE FROM generations WHERE status = 'error' AND gen_id IN (SELECT unnest(?::VARCHAR[]))",
+                [[r["gen_id"] for r in rows]],
+            )
 
     # -- judge stage --------------------------------------------------------------------------
     def register_rubrics(self, rows: list[dict[str, Any]]) -> None:

@@ -132,3 +132,64 @@ def test_flush_with_nothing_written_is_a_no_op() -> None:
     sink = Sink()
     w = BatchWriter(sink)
     assert w.flush() is False and sink.batches == []
+
+
+# -- the store's write path for answers (what the writer calls in generate) ----------------------
+
+
+def _gen(i: int, status: str = "ok", **kw: object) -> dict[str, object]:
+    from judge.store import now
+
+    row: dict[str, object] = {
+        "gen_id": f"g{i}",
+        "content_id": f"c{i}",
+        "variant": "v1",
+        "prompt_key": f"p{i}",
+        "sample": 0,
+        "run_id": "r1",
+        "status": status,
+        "answer": f"answer {i}" if status == "ok" else None,
+        "error": None if status == "ok" else "HTTP 500",
+        "attempts": 1,
+        "latency_ms": 1.5,
+        "reasoning_tokens_estimated": False,
+        "created_at": now(),
+    }
+    return {**row, **kw}
+
+
+def _stored(store) -> list[tuple]:  # type: ignore[no-untyped-def]
+    return store.con.execute("SELECT gen_id, status, answer, error FROM generations ORDER BY gen_id").fetchall()
+
+
+def test_answers_are_appended_and_an_ok_row_is_never_overwritten(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from judge.store import Store
+
+    with Store.open(tmp_path / "judge.duckdb") as store:
+        store.write_generations([_gen(1), _gen(2, "error")], replace_errors=False)
+        # a key stored already, and one twice in the batch: the batch is kept, those rows skipped
+        store.write_generations([_gen(1, answer="overwritten"), _gen(3), _gen(3, answer="second")])
+        assert _stored(store) == [
+            ("g1", "ok", "answer 1", None),
+            ("g2", "error", None, "HTTP 500"),
+            ("g3", "ok", "answer 3", None),
+        ]
+        # a retried error row is replaced by its retry
+        store.write_generations([_gen(2)])
+        assert _stored(store)[1] == ("g2", "ok", "answer 2", None)
+        store.write_generations([_gen(4)], replace_errors=False)  # the appender is used again
+        assert [g for g, *_ in _stored(store)] == ["g1", "g2", "g3", "g4"]
+
+
+def test_a_key_in_a_server_text_is_never_stored(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from judge import secrets
+    from judge.store import Store
+
+    monkeypatch.setattr(secrets, "_keys", set())  # this test's key only, and forgotten after it
+    monkeypatch.setattr(secrets, "_short_pattern", None)
+    secrets.remember("sk-test-0123456789abcdef")
+    with Store.open(tmp_path / "judge.duckdb") as store:
+        store.write_generations([_gen(1, "error", error="401: bad key sk-test-0123456789abcdef")])
+        store.write_generations([_gen(2, answer="echo sk-test-0123456789abcdef")], replace_errors=False)
+        text = " ".join(str(v) for row in _stored(store) for v in row)
+    assert "sk-test-0123456789abcdef" not in text and text.count("***") == 2
