@@ -24,6 +24,8 @@ system prompt is 13,638 tokens with SmolLM2's English-centric tokenizer, beyond 
 
     .venv/bin/python bench/vllm_prefix_cache.py                      # both orders, one round
     .venv/bin/python bench/vllm_prefix_cache.py --rounds 2           # rubric, shuffled, shuffled, rubric
+    .venv/bin/python bench/vllm_prefix_cache.py --vllm-arg "--num-gpu-blocks-override 80"   # a 10,240-token KV cache
+    .venv/bin/python bench/vllm_prefix_cache.py --orders shuffled     # one order only
     .venv/bin/python bench/vllm_prefix_cache.py --base-url http://127.0.0.1:8000/v1 --model smollm2
 
 Hit rates are counts and do not depend on the machine's load; the wall times printed beside them do.
@@ -53,6 +55,7 @@ HF_DIR = ROOT / ".vllm-venv" / "models" / "smollm2-hf"
 RUBRICS = ("reasoning_depth", "english_fluency")
 HITS, QUERIES = "vllm:prefix_cache_hits_total", "vllm:prefix_cache_queries_total"
 PROMPT_TOKENS = "vllm:prompt_tokens_total"
+PREEMPTIONS = "vllm:num_preemptions_total"
 
 
 # -- vLLM on the CPU ------------------------------------------------------------------------------
@@ -337,7 +340,7 @@ def run_grading(order: str, template: Path, n: int, root: str, seed: int) -> dic
             "FROM verdicts WHERE rubric NOT LIKE 'check:%'"
         )
     ok, err = rows[0]
-    d = {k: m1.get(k, 0.0) - m0.get(k, 0.0) for k in (HITS, QUERIES, PROMPT_TOKENS)}
+    d = {k: m1.get(k, 0.0) - m0.get(k, 0.0) for k in (HITS, QUERIES, PROMPT_TOKENS, PREEMPTIONS)}
     return {
         "order": order,
         "wall": wall,
@@ -346,6 +349,7 @@ def run_grading(order: str, template: Path, n: int, root: str, seed: int) -> dic
         "hits": d[HITS],
         "queries": d[QUERIES],
         "prompt_tokens": d[PROMPT_TOKENS],
+        "preemptions": d[PREEMPTIONS],
         "rate": d[HITS] / d[QUERIES] if d[QUERIES] else float("nan"),
         "dispatch": dispatch.removeprefix("dispatch order: "),
     }
@@ -403,14 +407,16 @@ def bench(args: argparse.Namespace, base_url: str, model: str, server: VllmCpu |
         results.append(r)
         print(
             f"{order:9} hit rate {r['rate']:6.1%}  hits {r['hits']:8.0f} / queries {r['queries']:8.0f} tokens  "
-            f"prompt tokens {r['prompt_tokens']:8.0f}  verdicts ok {r['ok']} err {r['errors']}  "
+            f"prompt tokens {r['prompt_tokens']:8.0f}  preemptions {r['preemptions']:.0f}  verdicts ok {r['ok']} err {r['errors']}  "
             f"wall {r['wall']:6.1f} s  load {load}  ({r['dispatch']})",
             flush=True,
         )
-    print(f"\n{'order':9} {'hit rate':>8} {'hits':>8} {'queries':>8} {'verdicts':>8} {'wall s':>7}  load before")
+    print(
+        f"\n{'order':9} {'hit rate':>8} {'hits':>8} {'queries':>8} {'preempt':>7} {'verdicts':>8} {'wall s':>7}  load before"
+    )
     for r in results:
         print(
-            f"{r['order']:9} {r['rate']:8.1%} {r['hits']:8.0f} {r['queries']:8.0f} "
+            f"{r['order']:9} {r['rate']:8.1%} {r['hits']:8.0f} {r['queries']:8.0f} {r['preemptions']:7.0f} "
             f"{r['ok'] + r['errors']:8} {r['wall']:7.1f}  {r['load']}"
         )
 
