@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from judge import stats
-from judge.report.sections import Context, aligned, finite
+from judge.report.context import Context, aligned, finite
 from judge.store.gate import ExpectedScores
 from judge.store.queries import Group
 

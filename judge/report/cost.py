@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from judge.report.cells import View, num
+from judge.report.context import finite
 from judge.report.model_judge import RoleCostRow
-from judge.report.sections import finite
 from judge.store.cost import role_costs
 from judge.store.queries import ReportData
 

@@ -31,8 +31,8 @@ from typing import Any, Literal
 
 from judge import stats
 from judge.config import GateConfig
+from judge.report.context import Context, finite
 from judge.report.model import GateRow, JudgeReliability
-from judge.report.sections import Context, finite
 from judge.stats.bootstrap import _wilson
 from judge.store import gate as sql
 from judge.store.queries import TOTAL

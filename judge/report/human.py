@@ -18,9 +18,9 @@ import numpy as np
 
 from judge.report import legend as lg
 from judge.report.cells import View, ci, num
+from judge.report.context import Context, finite
 from judge.report.model import JudgeReliability, RubricInfo
 from judge.report.model_human import HumanRow
-from judge.report.sections import Context, finite
 from judge.stats.agreement_ci import Agreement, Ratings, agreement_ci, more_units_for
 from judge.store.labels import human_pairs
 

@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 
 from judge import stats
+from judge.report.context import Context, finite
 from judge.report.gate import NOT_TRUSTED, Trust
 from judge.report.model_answers import Answers
 from judge.report.model_jury import AgreementRow, CrossJudgeRow, Jury, JuryRubric, SelfPreferenceRow
-from judge.report.sections import Context, finite
 from judge.stats.jury import alpha_ci
 from judge.store.filters import Group
 from judge.store.jury import JuryData

@@ -18,8 +18,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from judge import stats
+from judge.report.context import Context, aligned, by_lang, finite
 from judge.report.scope import check_filters
-from judge.report.sections import Context, aligned, by_lang, finite
 from judge.store import Store
 from judge.store.queries import TOTAL, Filters, Group, ReportData, available
 

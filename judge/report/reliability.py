@@ -7,6 +7,7 @@ from collections import defaultdict
 import numpy as np
 
 from judge import stats
+from judge.report.context import Context, aligned, by_lang, finite
 from judge.report.human import NOTE as HUMAN_NOTE
 from judge.report.human import human_agreement
 from judge.report.model import (
@@ -17,7 +18,6 @@ from judge.report.model import (
     SelfJudgedRow,
     SwapRow,
 )
-from judge.report.sections import Context, aligned, by_lang, finite
 from judge.stats import agreement
 from judge.store.queries import ReportData
 

@@ -16,9 +16,9 @@ import numpy as np
 
 from judge.report import legend as lg
 from judge.report.cells import View, num, pct
+from judge.report.context import finite
 from judge.report.model import JudgeReliability
 from judge.report.model_judge import StabilityRow
-from judge.report.sections import finite
 from judge.stats import agreement
 from judge.store.queries import ReportData
 from judge.store.repeats import repeat_scores

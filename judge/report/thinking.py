@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from judge.model import BUDGET_SPENT
 from judge.report.cells import View, num
+from judge.report.context import finite
 from judge.report.model_judge import ThinkingRow
-from judge.report.sections import finite
 from judge.store.queries import ReportData
 from judge.store.repeats import thinking_counts
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +13,12 @@ from scipy import stats as sp
 
 from judge import stats
 from judge.errors import ConfigError
+from judge.report.context import Context, aligned
 from judge.report.plan import plan
-from judge.report.sections import Context, aligned
 from judge.store import Store
 from judge.store.queries import Filters, ReportData
 from tests.fakes.synth import synthetic_db
+from tests.inproc import run_judge
 
 
 def _t_rejects(d: np.ndarray, alpha: float = 0.05) -> np.ndarray:
@@ -97,7 +97,7 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _judge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "judge.cli", *args], capture_output=True, text=True, cwd=cwd)
+    return run_judge(*args, cwd=cwd)
 
 
 def _pilot_differences(path: Path, a: str, b: str, lang: str) -> np.ndarray:
