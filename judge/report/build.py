@@ -45,6 +45,7 @@ from judge.report.stability import add_to_reliability
 from judge.report.variants import pair_labels, variant_differences, variant_pairs
 from judge.report.views import printed_text
 from judge.store import Store
+from judge.store.fidelity import fidelity_rows
 from judge.store.gate import ExpectedScores
 from judge.store.jury import JuryData
 from judge.store.queries import TOTAL, Filters, ReportData, available
@@ -209,7 +210,12 @@ def build_report(
                 )
         with ExpectedScores(q) as exp:
             sections["answers"] = answers(
-                Comparer(jury.instead(b), exp), trust, infos, sections["model_deltas"].flips, sections["cost"].rows
+                Comparer(jury.instead(b), exp),
+                trust,
+                infos,
+                sections["model_deltas"].flips,
+                sections["cost"].rows,
+                fidelity_rows(store),  # `judge fidelity`'s measure beside the precision deltas
             )
         jury.headline(sections["answers"])
         partial = Sections.model_construct(**sections, caveats=Caveats(title="Caveats"))

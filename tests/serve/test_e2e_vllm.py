@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -14,24 +13,13 @@ from judge.generate import generate
 from judge.grade import grade
 from judge.serve.embedded import free_port
 from judge.store import Store
-from tests.helpers import ROOT, make_items, write_config, write_jsonl
+from tests.helpers import ROOT, make_items, vllm_model_folder, write_config, write_jsonl
 
 pytestmark = pytest.mark.vllm
 
 
-def _vllm_folder() -> Path | None:
-    py = Path(serve.vllm_python())
-    folder = py.parent.parent / "models" / "smollm2-hf"
-    return folder if (folder / "model.safetensors").exists() else None
-
-
 def test_generate_and_grade_through_vllm_cpu(tmp_path: Path) -> None:
-    folder = _vllm_folder()
-    if folder is None:
-        msg = "vLLM on the CPU is not set up: run scripts/setup_vllm_cpu.sh (about 4 minutes)"
-        if os.environ.get("CI"):
-            pytest.fail(msg)  # CI installs it; a silent skip there would hide a broken setup
-        pytest.skip(msg)
+    folder = vllm_model_folder()
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     shutil.copy(ROOT / "tests" / "data" / "rubrics" / "clarity.yaml", tmp_path / "clarity.yaml")

@@ -31,7 +31,7 @@ def documented_views() -> dict[str, list[str]]:
 
 
 def test_readme_documents_the_public_views() -> None:
-    assert {"answers", "scores", "pairwise"} <= set(documented_views())
+    assert {"answers", "scores", "pairwise", "fidelity"} <= set(documented_views())
 
 
 @pytest.mark.parametrize("view", sorted(documented_views()))
@@ -39,3 +39,14 @@ def test_view_columns_match_the_readme(tmp_path: Path, view: str) -> None:
     with Store.open(tmp_path / "judge.duckdb") as store:
         cols, _ = store.query(f"SELECT * FROM {view} LIMIT 0")
     assert cols == documented_views()[view]
+
+
+def test_the_fidelity_view_keeps_its_columns(tmp_path: Path) -> None:
+    """`fidelity` (`judge fidelity`) has the columns the store declares for it; once the README lists
+    it, the parametrized test above pins it to the README too, and the two lists must agree."""
+    from judge.store.fidelity import FIDELITY_COLS
+
+    with Store.open(tmp_path / "judge.duckdb") as store:
+        cols, _ = store.query("SELECT * FROM fidelity LIMIT 0")
+    assert cols == FIDELITY_COLS
+    assert documented_views().get("fidelity", FIDELITY_COLS) == FIDELITY_COLS
