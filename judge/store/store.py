@@ -11,6 +11,7 @@ import json
 import os
 import re
 import socket
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,7 +24,15 @@ from judge.errors import StoreError
 from judge.store.migrations import MIGRATIONS
 
 from .progress import read_progress
-from .rows import COMPARISON_COLS, VERDICT_COLS, _append_rows, _insert_columns, _key_status, _replace_rows
+from .rows import (
+    COMPARISON_COLS,
+    VERDICT_COLS,
+    _append_rows,
+    _insert_columns,
+    _key_status,
+    _replace_rows,
+    _stored_keys,
+)
 
 
 def now() -> datetime:
@@ -47,6 +56,22 @@ def _open_error(path: Path, e: Exception) -> StoreError:
     return StoreError(f"{path}: cannot open the database: {msg}")
 
 
+# `judge ui` and `judge api` readers hold the file for milliseconds (a snapshot copy, queued labels):
+# a writer that starts in that moment waits this long for them instead of failing.
+LOCK_WAIT_SECONDS = 3.0
+
+
+def _connect_waiting(path: Path) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.Error as e:
+            if "lock" not in str(e).lower() or time.monotonic() >= deadline:
+                raise _open_error(path, e) from e
+            time.sleep(0.05)
+
+
 class Store:
     """A DuckDB file. Open it with `Store.open(path)` (migrates) or `Store.open_readonly(path)`."""
 
@@ -62,10 +87,7 @@ class Store:
         path = Path(path)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(path))
-        except duckdb.Error as e:
-            raise _open_error(path, e) from e
+        con = _connect_waiting(path)
         store = cls(con, path, readonly=False)
         if migrate:
             store.migrate()
@@ -268,7 +290,16 @@ class Store:
         if not rows:
             return
         with self.transaction():
-            _insert_columns(self, "INSERT OR REPLACE INTO prompts", "prompts", cols, rows)
+            # New prompts (all of them on a first run) go in through the appender, about a third of
+            # the CPU of the list-parameter statement a row; stored ones are replaced with it.
+            stored = set(_stored_keys(self, "prompts", "prompt_key", [r["prompt_key"] for r in rows]))
+            # (a key twice in the list would fail the appender: the last one wins, as with REPLACE)
+            new = list({r["prompt_key"]: r for r in rows if r["prompt_key"] not in stored}.values())
+            if len(new) < len(rows):
+                old = [r for r in rows if r["prompt_key"] in stored]
+                _insert_columns(self, "INSERT OR REPLACE INTO prompts", "prompts", cols, old)
+            if new:
+                _append_rows(self, "prompts", cols, new)
 
     # -- generations --------------------------------------------------------------------------
     GEN_COLS: ClassVar[list[str]] = [
