@@ -19,6 +19,7 @@ its exit, and CPU is the child's own user + system time (from `wait4`), imports 
     .venv/bin/python bench/harness_overhead.py --judge-root DIR       # judge from another tree (before/after)
     .venv/bin/python bench/harness_overhead.py --in-process           # old figure: timed after the imports
     .venv/bin/python bench/harness_overhead.py --profile judge.prof   # cProfile one judge process, then exit
+    .venv/bin/python bench/harness_overhead.py --callgrind --requests 300 --before DIR   # instruction counts
 
 Targets (issue 16): judge/bare throughput >= 0.97 and judge/bare client CPU per request <= 1.10.
 Figures only; nothing is asserted.
@@ -332,6 +333,36 @@ def _profile(url: str, args: argparse.Namespace) -> None:
     pstats.Stats(args.profile).sort_stats("tottime").print_stats(30)
 
 
+def _callgrind(url: str, n: int, sides: list[str], args: argparse.Namespace) -> None:
+    """Each side once under callgrind (instructions executed, threads included): a count that does
+    not move with the machine's load, unlike times. A warm-up run of each side fills the bytecode
+    cache first; then the same fresh project is measured."""
+    import re
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--callgrind needs valgrind on PATH")
+    for side in sides:
+        with tempfile.TemporaryDirectory(prefix="judge-bench-") as tmp:
+            d = Path(tmp)
+            _write_project(d, url, n, args.concurrency)
+            cmd = _process_cmd(side, d, url, args)
+            env = _env(side, args)
+            subprocess.run(cmd, cwd=d, env=env, check=True, capture_output=True)  # warm the bytecode cache
+            (d / "judge.duckdb").unlink(missing_ok=True)
+            (d / "judge.duckdb.wal").unlink(missing_ok=True)
+            out = d / "callgrind.out"
+            vg = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+            r = subprocess.run(vg + cmd, cwd=d, env=env, capture_output=True, text=True, check=False)
+            m = re.findall(r"Collected : (\d+)", r.stderr)
+            if r.returncode != 0 or not m:
+                raise SystemExit(f"{side} under callgrind failed ({r.returncode}):\n{r.stderr[-2000:]}")
+            ir = int(m[-1])
+            print(
+                f"{n:>6} req   {side:6} {ir / 1e9:7.3f} G instructions  ({ir / n / 1e6:6.2f} M per request)", flush=True
+            )
+
+
 def _loadavg() -> str:
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -382,6 +413,12 @@ def main() -> None:
         help="run the children with the caller's bytecode settings (by default both sides get a shared "
         "PYTHONPYCACHEPREFIX in a temp dir, warmed by the untimed first trials, and PYTHONDONTWRITEBYTECODE unset)",
     )
+    ap.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="count the instructions of one process of each side under valgrind's callgrind (load-independent;"
+        " about 50x slower: use --requests 300)",
+    )
     ap.add_argument("--child", choices=("judge", "bare"), help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--profile-out", help=argparse.SUPPRESS)
@@ -409,6 +446,10 @@ def main() -> None:
     try:
         if args.profile:
             _profile(url, args)
+            return
+        if args.callgrind:
+            for n in args.requests:
+                _callgrind(url, n, sides, args)
             return
         # One untimed warm-up of each side: page cache, bytecode cache, the server's first connections.
         for side in sides:

@@ -1,7 +1,8 @@
 """OpenAI-compatible async client: replicas, per-endpoint concurrency, the one retry policy, guards.
 
-One retry loop per call: the SDK is built with max_retries=0, and `retry_policy()` is the only
-place that builds tenacity objects (the judge hands a fresh one to instructor per call). Each
+One retry loop per call: the SDK is built with max_retries=0; the policy lives in retry.py, as a
+plain loop here (`chat`) and as a tenacity object from `retry_policy()` where a library needs one
+(the judge hands a fresh one to instructor per call). Each
 attempt passes its replica's circuit breaker, runs under a total deadline (`ModelConfig.timeout`:
 connect, headers and the whole body), reads at most `Guards.max_response_bytes`, and is validated
 into a `Completion` (completion.py) before anything else sees it.
@@ -23,7 +24,15 @@ from judge.config import ModelConfig
 
 from .breaker import Breaker
 from .completion import Completion, parse_completion
-from .retry import HTTP_ERRORS, BadResponse, CircuitOpen, DeadlineExceeded, describe_error, retry_policy
+from .retry import (
+    HTTP_ERRORS,
+    BadResponse,
+    CircuitOpen,
+    DeadlineExceeded,
+    backoff_seconds,
+    describe_error,
+    is_retryable,
+)
 from .transport import MAX_RESPONSE_BYTES, http_client
 
 # What a call may raise once its retries are spent: recorded as an error row, never a crash.
@@ -175,16 +184,20 @@ async def chat(endpoint: Endpoint, request: dict[str, Any]) -> Completion:
     Raises CallFailed when the attempts run out (an error row), CircuitOpen when the endpoint is
     known to be down (the work stays pending).
     """
-    attempts = 0
-    try:
-        async for attempt in retry_policy(endpoint.cfg.max_attempts):
-            with attempt:
-                attempts += 1
-                comp = await endpoint.attempt(request)
-    except CALL_ERRORS as e:
-        raise CallFailed(e, attempts) from e
-    comp.attempts = attempts
-    return comp
+    # The policy of `retry_policy()` (what is retried, the wait, the attempt cap) as a plain loop:
+    # a tenacity object per call cost ~70 Python calls and a reference cycle per request (retry.py).
+    attempts, max_attempts = 0, endpoint.cfg.max_attempts
+    while True:
+        attempts += 1
+        try:
+            comp = await endpoint.attempt(request)
+        except CALL_ERRORS as e:
+            if attempts >= max_attempts or not is_retryable(e):
+                raise CallFailed(e, attempts) from e
+            await asyncio.sleep(backoff_seconds(e, attempts))
+            continue
+        comp.attempts = attempts
+        return comp
 
 
 class CallFailed(Exception):

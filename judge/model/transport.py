@@ -83,13 +83,10 @@ def _guarded_transport(hx: Any) -> Any:
             if problem:
                 await resp.aclose()
                 raise BadResponse(problem, retryable=False)
-            return hx.Response(
-                status_code=resp.status_code,
-                headers=resp.headers,
-                stream=CappedStream(resp.stream, self.cap),
-                extensions=resp.extensions,
-                request=request,
-            )
+            # The body's stream is swapped in place, as the client itself does next (its
+            # BoundAsyncStream): a new Response would parse the headers again for every call.
+            resp.stream = CappedStream(resp.stream, self.cap)
+            return resp
 
         async def aclose(self) -> None:
             await self.inner.aclose()

@@ -69,6 +69,10 @@ class ProgressFile:
         self.progress = progress
         self._last = 0.0
 
+    def due(self) -> bool:
+        """The next `update` would write the file (a second has passed since the last write)."""
+        return time.monotonic() - self._last >= EVERY_SECONDS
+
     def update(self, *, force: bool = False, **changes: Any) -> None:
         for k, v in changes.items():
             setattr(self.progress, k, v)
@@ -115,9 +119,12 @@ def track(
     pf.update(force=True)
 
     def hook(what: str, ok: bool) -> None:
-        pf.update(
-            done=summary.ok + summary.errors, errors=summary.errors, by_model=dict(getattr(summary, "by_model", {}))
-        )
+        # The counts are read from the summary only when the file is due (about once a second),
+        # not copied on every finished item.
+        if pf.due():
+            pf.update(
+                done=summary.ok + summary.errors, errors=summary.errors, by_model=dict(getattr(summary, "by_model", {}))
+            )
         if on_done is not None:
             on_done(what, ok)
 

@@ -132,6 +132,16 @@ def _columns(rows: list[dict[str, Any]], cols: list[str]) -> list[list[Any]]:
     return out
 
 
+def _stored_keys(store: Store, table: str, key: str, keys: list[str]) -> list[str]:
+    """Which of `keys` are stored in `table` (one statement)."""
+    if not keys:
+        return []
+    rows = store.con.execute(
+        f"SELECT {key} FROM {table} WHERE {key} IN (SELECT unnest(?::VARCHAR[]))", [keys]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def _key_status(store: Store, table: str, key: str, keys: list[str]) -> dict[str, str]:
     """key -> 'ok' or 'error' (a verdict with any failed criterion row counts as an error)."""
     if not keys:

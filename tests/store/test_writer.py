@@ -193,3 +193,58 @@ def test_a_key_in_a_server_text_is_never_stored(tmp_path, monkeypatch: pytest.Mo
         store.write_generations([_gen(2, answer="echo sk-test-0123456789abcdef")], replace_errors=False)
         text = " ".join(str(v) for row in _stored(store) for v in row)
     assert "sk-test-0123456789abcdef" not in text and text.count("***") == 2
+
+
+# -- prompts: new ones through the appender, stored ones replaced ---------------------------------
+
+
+def _prompt(key: str, **kw: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "prompt_key": key,
+        "id": f"id-{key}",
+        "dataset": "data.jsonl",
+        "pair": None,
+        "lang": "en",
+        "category": "arithmetic",
+        "prompt": f"What is {key}?",
+        "system": None,
+        "reference": "4",
+        "answer_json": None,
+        "difficulty": "easy",
+        "tags_json": "[]",
+        "answer_lang": None,
+        "constraints_json": None,
+    }
+    return {**row, **kw}
+
+
+def test_prompts_new_are_inserted_and_stored_ones_replaced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from judge.store import Store
+
+    def stored(store) -> list[tuple]:  # type: ignore[no-untyped-def]
+        return store.con.execute("SELECT prompt_key, dataset, reference FROM prompts ORDER BY prompt_key").fetchall()
+
+    with Store.open(tmp_path / "judge.duckdb") as store:
+        store.upsert_prompts([_prompt("p1"), _prompt("p2")])  # a fresh store: all new
+        assert stored(store) == [("p1", "data.jsonl", "4"), ("p2", "data.jsonl", "4")]
+        # p2 stored (its metadata replaced), p3 new, and p3 twice in one call: the last one wins
+        store.upsert_prompts(
+            [_prompt("p2", dataset="moved.jsonl"), _prompt("p3", reference="5"), _prompt("p3", reference="6")]
+        )
+        assert stored(store) == [("p1", "data.jsonl", "4"), ("p2", "moved.jsonl", "4"), ("p3", "data.jsonl", "6")]
+        store.upsert_prompts([_prompt("p4")])  # the cached appender is used again
+        assert [k for k, *_ in stored(store)] == ["p1", "p2", "p3", "p4"]
+
+
+def test_a_key_in_a_prompt_is_never_stored(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from judge import secrets
+    from judge.store import Store
+
+    monkeypatch.setattr(secrets, "_keys", set())
+    monkeypatch.setattr(secrets, "_short_pattern", None)
+    secrets.remember("sk-test-0123456789abcdef")
+    with Store.open(tmp_path / "judge.duckdb") as store:
+        store.upsert_prompts([_prompt("p1", prompt="use sk-test-0123456789abcdef")])  # the appender path
+        store.upsert_prompts([_prompt("p1", system="sk-test-0123456789abcdef")])  # the replace path
+        text = " ".join(str(v) for row in store.con.execute("SELECT * FROM prompts").fetchall() for v in row)
+    assert "sk-test-0123456789abcdef" not in text and text.count("***") == 1
