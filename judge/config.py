@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from judge import config_jury as jury
+from judge.config_api import ApiConfig
 from judge.config_base import Strict
 from judge.config_gate import GateConfig as GateConfig  # re-exported: [report.gate]
 from judge.config_gate import ReportConfig
@@ -221,6 +222,7 @@ class Config(Strict):
     models: list[ModelConfig] = Field(default_factory=list)
     judge: JudgeConfig | None = None
     report: ReportConfig = Field(default_factory=ReportConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
     base_dir: Path = Field(default=Path("."), exclude=True)
     path: Path | None = Field(default=None, exclude=True)
 

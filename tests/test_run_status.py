@@ -67,7 +67,7 @@ def test_a_crashed_grade_is_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with FakeServer() as srv:
         cfg = _project(tmp_path, srv.base_url)
         assert generate(load_config(cfg), models=["m"]).ok == 20
-        monkeypatch.setattr(judge.grade.run, "_single", boom)
+        monkeypatch.setattr(judge.grade.run, "single_verdict", boom)
         with pytest.raises(RuntimeError, match="a bug"):
             grade(load_config(cfg), models=["m"])
     assert _db(cfg, "SELECT status, json_extract_string(counts_json, '$.failure') FROM runs WHERE stage = 'grade'") == [

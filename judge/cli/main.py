@@ -14,7 +14,7 @@ from judge.interrupts import Interruption, interrupt_on_signals
 
 # The order of these imports is the order of the commands in `judge --help`.
 # isort: off
-from . import run, probe, servers, reports, plan, project, rubrics, datasets, labels  # noqa: F401  (they register the commands)
+from . import run, probe, fidelity, servers, reports, plan, project, rubrics, datasets, labels, merge, ui, api  # noqa: F401  (they register the commands)
 
 # isort: on
 from .app import app, err

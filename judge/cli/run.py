@@ -26,6 +26,16 @@ from .app import (
     split_names,
 )
 
+ShardOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--shard",
+        metavar="I/N",
+        help="Take shard I of N: the prompts whose content key hashes to I (every model's answers to them); "
+        "run the N shards on N machines, then `judge merge` their databases.",
+    ),
+]
+
 
 @app.command()
 def generate(
@@ -40,6 +50,7 @@ def generate(
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="Call again the items stored as errors.")
     ] = False,
+    shard: ShardOpt = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Ask every model every prompt of the dataset; store answers, reasoning, usage and latency.
@@ -47,10 +58,13 @@ def generate(
     Resumable: stored answers are never requested again, so a killed run continues where it stopped.
 
     Example: judge generate --models qwen3-30b-a3b,gpt-oss-120b --limit 20
+    Example: judge generate --shard 2/3 --config shard2.toml    (one of three machines; then judge merge)
     """
     from judge.config import load_config
     from judge.generate import generate as run
+    from judge.shard import parse_shard
 
+    part = parse_shard(shard)
     cfg = load_config(config)
     if dataset is None:
         require_dataset(cfg)
@@ -66,6 +80,7 @@ def generate(
             argv=sys.argv[1:],
             on_plan=t.on_plan,
             on_done=t.on_done,
+            shard=part,
         )
     err.print(f"generate: {s.ok} answers, {s.errors} errors, {s.skipped} already stored (run {s.run_id})")
     fail_on_unfinished(
@@ -111,6 +126,7 @@ def grade(
             "Means use repeat 0 only.",
         ),
     ] = 1,
+    shard: ShardOpt = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Score stored answers with the judge model against the rubric files; run the deterministic checks.
@@ -122,10 +138,13 @@ def grade(
     Example: judge grade --mode both --rubric russian_fluency
     Example: judge grade --checks-only    (answer and language checks alone, e.g. on imported answers)
     Example: judge grade --repeats 3    (each answer graded three times: the report shows the judge's stability)
+    Example: judge grade --shard 2/3    (the answers to the prompts of shard 2 of 3; then judge merge)
     """
     from judge.config import load_config
     from judge.grade import grade as run
+    from judge.shard import parse_shard
 
+    part = parse_shard(shard)
     cfg = load_config(config)
     if judge:
         from judge.config_jury import override
@@ -148,6 +167,7 @@ def grade(
             checks=False if no_checks else None,
             checks_only=checks_only,
             repeats=repeats,
+            shard=part,
             argv=sys.argv[1:],
             on_plan=t.on_plan,
             on_done=t.on_done,

@@ -124,7 +124,7 @@ class PairJob:
     repeat: int = 0
 
 
-def _judge_ident(judge: ModelConfig, pv: str, cap: int) -> dict[str, Any]:
+def judge_ident(judge: ModelConfig, pv: str, cap: int) -> dict[str, Any]:
     return {"judge": judge.identity(), "prompts": pv, "cap": cap}
 
 

@@ -19,6 +19,7 @@ from judge.config_price import configured_prices
 from judge.errors import ConfigError
 from judge.model import CircuitOpen
 from judge.prompts import check_templates, prompts_version
+from judge.shard import Shard
 from judge.store import BatchWriter, Store
 from judge.store.cost import record_prices
 from judge.store.progress import track
@@ -31,9 +32,9 @@ from .plan import (
     PairJob,
     SingleJob,
     StoredAnswer,
-    _judge_ident,
     check_rows,
     coverage_gaps,
+    judge_ident,
     load_rubrics,
     plan_pairwise,
     plan_single,
@@ -41,7 +42,7 @@ from .plan import (
     stored_answers,
 )
 from .record import recorded
-from .verdicts import _pair, _single
+from .verdicts import pair_verdict, single_verdict
 
 __all__ = ["GradeSummary", "JudgeClient", "failure", "grade", "grade_checks"]
 
@@ -77,16 +78,18 @@ def grade(
     on_done: Progress | None = None,
     checks_only: bool = False,
     repeats: int = 1,
+    shard: Shard | None = None,
 ) -> GradeSummary:
     """Grade every stored answer that lacks a verdict for the current rubric versions and judge.
 
     `checks_only`: run the deterministic checks alone, with no judge call (no [judge] table needed).
     `repeats`: grade each answer K times (repeat r seeded with the judge's seed + r; see `JudgeClient.seed_for`).
+    `shard`: only the answers to the prompts this shard owns (judge.shard), after `limit`.
     """
     if repeats < 1:
         raise ConfigError([f"--repeats: {repeats} is not a number of gradings (1 or more)"])
     if checks_only:
-        return grade_checks(cfg, models=models, regrade=regrade, limit=limit, argv=argv)
+        return grade_checks(cfg, models=models, regrade=regrade, limit=limit, argv=argv, shard=shard)
     jcfg = cfg.judge
     if jcfg is None:
         raise ConfigError([f"{cfg.path}: judge: no [judge] table in the config"])
@@ -112,6 +115,7 @@ def grade(
         if limit is not None:
             keep = sorted({a.prompt_key for a in answers})[:limit]
             answers = [a for a in answers if a.prompt_key in set(keep)]
+        answers = in_shard(answers, shard)
         summary.gaps = coverage_gaps(answers, rubric_list)
 
         def wanted(st: str | None) -> bool:
@@ -121,7 +125,7 @@ def grade(
         # the judges of a jury plan, resume and retry independently.
         work: list[tuple[ModelConfig, list[SingleJob], list[PairJob]]] = []
         for jm in judges:
-            ident = _judge_ident(jm, pv, cap)
+            ident = judge_ident(jm, pv, cap)
             singles = plan_single(answers, rubric_list, ident, repeats) if mode in ("single", "both") else []
             pairs = plan_pairwise(answers, rubric_list, ident, repeats) if mode in ("pairwise", "both") else []
             done_v = store.verdict_status([j.key for j in singles])
@@ -153,6 +157,7 @@ def grade(
                 "rubrics": {r.name: r.version for r in rubric_list},
                 "prompts": pv,
                 "repeats": repeats,
+                **({"shard": str(shard)} if shard else {}),
             },
         )
         progress, on_done = track(cfg.db_path, run_id, "grade", summary.planned, summary, on_done)
@@ -179,6 +184,11 @@ def grade(
     return summary
 
 
+def in_shard(answers: list[StoredAnswer], shard: Shard | None) -> list[StoredAnswer]:
+    """The answers whose prompt the shard owns (all without a shard)."""
+    return answers if shard is None else [a for a in answers if shard.takes(a.prompt_key)]
+
+
 def _write_checks(store: Store, answers: list[StoredAnswer], run_id: str, regrade: bool) -> int:
     # Checks are cheap, but rewriting stored ones would make every grade run touch the file.
     crow = [row for a in answers for row in check_rows(a, run_id)]
@@ -193,6 +203,7 @@ def grade_checks(
     regrade: bool = False,
     limit: int | None = None,
     argv: list[str] | None = None,
+    shard: Shard | None = None,
 ) -> GradeSummary:
     """The deterministic checks alone (check:answer, check:language) on every stored answer."""
     if not cfg.db_path.exists():
@@ -206,6 +217,7 @@ def grade_checks(
         if limit is not None:
             keep = set(sorted({a.prompt_key for a in answers})[:limit])
             answers = [a for a in answers if a.prompt_key in keep]
+        answers = in_shard(answers, shard)
         store.start_run(run_id, "grade", argv or [], {"mode": "checks"})
         summary.checks = _write_checks(store, answers, run_id, regrade)
         store.finish_run(run_id, "done", {"ok": 0, "errors": 0, "checks": summary.checks})
@@ -237,9 +249,9 @@ async def _run(
     async def handle(jc: JudgeClient, kind: str, job: Any) -> None:
         try:
             if kind == "single":
-                rows = await _single(jc, job, cap, prompts_dir, run_id)
+                rows = await single_verdict(jc, job, cap, prompts_dir, run_id)
             else:
-                rows = await _pair(jc, job, cap, prompts_dir, run_id)
+                rows = await pair_verdict(jc, job, cap, prompts_dir, run_id)
         except CircuitOpen as e:
             # The judge is down: store nothing for this verdict, so the next run grades it.
             summary.pending += 1

@@ -47,7 +47,7 @@ def response_notes(notes: list[str]) -> str | None:
     return "response notes: " + "; ".join(notes) if notes else None
 
 
-async def _single(
+async def single_verdict(
     jc: JudgeClient, job: SingleJob, cap: int, prompts_dir: str | None, run_id: str
 ) -> list[dict[str, Any]]:
     r, a = job.rubric, job.answer
@@ -126,7 +126,9 @@ async def _single(
     return [storable_row(row) for row in rows]
 
 
-async def _pair(jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None, run_id: str) -> list[dict[str, Any]]:
+async def pair_verdict(
+    jc: JudgeClient, job: PairJob, cap: int, prompts_dir: str | None, run_id: str
+) -> list[dict[str, Any]]:
     r = job.rubric
     lang = r.judge_lang(job.first.item.lang)
     base: dict[str, Any] = {

@@ -1,6 +1,6 @@
 """Try: grade a few answers with the unsaved draft and the configured judge, beside the stored scores.
 
-Nothing is stored: the verdict rows are built by the same code `judge grade` uses (`_single`) and
+Nothing is stored: the verdict rows are built by the same code `judge grade` uses (`single_verdict`) and
 shown, so a linguist sees what an edit would do before saving it. A failed call shows its error,
 never a score.
 """
@@ -32,8 +32,8 @@ async def grade_draft(cfg: Any, rubric: Rubric, answers: list[Any]) -> list[list
     import asyncio
 
     from judge.grade.call import JudgeClient
-    from judge.grade.plan import SingleJob, _judge_ident
-    from judge.grade.verdicts import _single
+    from judge.grade.plan import SingleJob, judge_ident
+    from judge.grade.verdicts import single_verdict
     from judge.model import CircuitOpen
     from judge.prompts import prompts_version
 
@@ -45,12 +45,12 @@ async def grade_draft(cfg: Any, rubric: Rubric, answers: list[Any]) -> list[list
     cap = jcfg.rationale_max_chars
     jc = JudgeClient(jm, concurrency=jcfg.concurrency or 4, logprobs=jcfg.logprobs, thinking=jcfg.thinking_retry)
     jc.prompts_version = prompts_version(prompts_dir)
-    ident = _judge_ident(jm, jc.prompts_version, cap)
+    ident = judge_ident(jm, jc.prompts_version, cap)
     run_id = "ui-try-" + uuid.uuid4().hex[:8]
 
     async def one(job: SingleJob) -> list[dict[str, Any]]:
         try:
-            return await _single(jc, job, cap, prompts_dir, run_id)
+            return await single_verdict(jc, job, cap, prompts_dir, run_id)
         except CircuitOpen as e:  # the judge is down: said per criterion, never a score
             return [{"criterion": c.id, "score": None, "error": f"judge unreachable: {e}"} for c in rubric.criteria]
 
