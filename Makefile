@@ -42,14 +42,18 @@ lint: dev
 	$(BIN)/ruff format --check judge tests bench scripts
 	$(BIN)/mypy judge
 
-# The test command of the README and of CI: lint, then the whole suite with real llama.cpp and vLLM
-# servers (--live). A run that collects no test fails (pytest's exit code 5 is not success).
-test: dev vllm-env browser lint
-	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --live --slow
+# The test command of the README and of CI: set-up and lint, then the whole suite with real llama.cpp
+# and vLLM servers (--live) on two pytest workers. The set-up steps run side by side (-j3): the vLLM
+# venv's install waits on downloads and the disk while lint, which needs only .venv, uses the CPU.
+# `--dist loadgroup`: the tests of one engine share a worker and its server (tests/conftest.py).
+# A run that collects no test fails (pytest's exit code 5 is not success).
+test:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target dev vllm-env browser lint
+	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --live --slow -n 2 --dist loadgroup
 
-# The offline part alone: no server started, nothing installed (plain pytest does the same).
+# The offline part alone: no server started, nothing installed (plain pytest does the same, on one worker).
 test-fast: dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 clean:
 	rm -rf $(VENV) .vllm-venv .pytest_cache

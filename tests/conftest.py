@@ -4,6 +4,10 @@ Plain `pytest` is offline and fast: tests marked `llamacpp` or `vllm` start real
 run only with `--live`, and tests marked `slow` (the subprocess-heavy corpora) only with `--slow`;
 `make test` and CI pass both. Under CI (`CI=true`) a live test that would skip for a missing engine
 fails instead: a silent skip there would hide a broken set-up.
+
+The whole suite (`pytest` with no path) runs on two pytest-xdist workers, as `make test` does: one
+worker needs about twice the 3 minutes plain pytest is allowed on two cores. A run of chosen files
+stays on one worker (no start-up cost, `-s` and `--pdb` work); `-n 0` keeps a whole run on one too.
 """
 
 from __future__ import annotations
@@ -20,15 +24,46 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--slow", action="store_true", help="also run the slow subprocess-heavy tests (make test does)")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads -n
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    opt = config.option
+    whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS
+    if (
+        whole_suite
+        and config.pluginmanager.hasplugin("xdist")
+        and getattr(opt, "numprocesses", 0) is None  # -n not given (-n 0 is an answer)
+        and not (opt.collectonly or opt.usepdb or os.environ.get("PYTEST_XDIST_WORKER"))
+        and (os.cpu_count() or 1) >= 2
+    ):
+        opt.numprocesses = 2
+        if opt.dist == "no":
+            opt.dist = "loadgroup"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     live, slow = config.getoption("--live"), config.getoption("--slow")
     skip_live = pytest.mark.skip(reason="starts a real model server: run with --live (make test does)")
     skip_slow = pytest.mark.skip(reason="slow: run with --slow (make test does)")
     for item in items:
-        if not live and any(m in item.keywords for m in LIVE_MARKERS):
+        engines = [m for m in LIVE_MARKERS if m in item.keywords]
+        if not live and engines:
             item.add_marker(skip_live)
-        elif not slow and "slow" in item.keywords and not any(m in item.keywords for m in LIVE_MARKERS):
+        elif not slow and "slow" in item.keywords and not engines:
             item.add_marker(skip_slow)
+        item.add_marker(pytest.mark.xdist_group(_worker_group(item, engines)))
+
+
+def _worker_group(item: pytest.Item, engines: list[str]) -> str:
+    """Which tests share a pytest-xdist worker under `-n 2 --dist loadgroup` (make test, make test-fast).
+
+    The tests of one engine share a worker, so its session-scoped server starts once; the rest go by
+    module, so a module-scoped fixture (a synthetic database, a graded project) is built once, and
+    tests/report goes whole, for the session-scoped databases of tests/report/conftest.py.
+    """
+    if engines:
+        return engines[0]
+    module = item.nodeid.split("::")[0]
+    return "tests/report" if module.startswith("tests/report/") else module
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -7,8 +7,6 @@ and three models' real answers in Arena-Hard format, none written by this projec
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from judge.grade import grade
 from judge.store import Store
 from tests.helpers import ROOT, make_items, write_config
 from tests.helpers import write_jsonl as write_rows
+from tests.inproc import run_judge
 
 ARENA = ROOT.parent / "shared" / "data" / "ru_llm_arena"
 MODELS = ("gpt-4-1106-preview", "gpt-3.5-turbo-0125", "hermes-2-pro-llama-3-8b")
@@ -107,13 +106,7 @@ def test_bad_answer_files_exit_2_and_write_nothing(tmp_path: Path, lines: list[s
     cfg_path = _project(tmp_path)
     f = tmp_path / "answers.jsonl"
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    r = subprocess.run(
-        [sys.executable, "-m", "judge.cli", "import-answers", str(f), "--model", "x", "-c", str(cfg_path)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
-    )
+    r = run_judge("import-answers", str(f), "--model", "x", "-c", str(cfg_path), cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     assert expected in r.stderr and "Traceback" not in r.stderr
     assert not load_config(cfg_path).db_path.exists()  # nothing half-written

@@ -11,7 +11,6 @@ import csv
 import json
 import random
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from judge.labels import COLUMNS, export_labels
 from judge.rubric import load_rubric
 from judge.store import Store, now
 from tests.helpers import ROOT, make_items, write_config, write_jsonl
+from tests.inproc import run_judge
 
 RD, RF = "reasoning_depth", "russian_fluency"
 MODELS = ("alpha-model-7b", "beta-model-13b")
@@ -211,12 +211,7 @@ def test_total_is_spread_evenly(project: Config, tmp_path: Path) -> None:
 
 def test_cli_refuses_to_overwrite_and_bad_options(project: Config, tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "judge.cli", "labels", "export", "-c", str(project.path), *args],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return run_judge("labels", "export", "-c", str(project.path), *args)
 
     out = tmp_path / "x.csv"
     ok = run("--out", str(out), "--rubric", RF, "--n", "1")

@@ -7,7 +7,6 @@ import io
 import json
 import random
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,14 @@ from judge.labels import COLUMNS, export_labels, import_labels
 from judge.rubric import load_rubric
 from judge.store import Store
 from tests.helpers import ROOT
+from tests.inproc import run_judge
 from tests.test_labels_export import RD, RF, graded_db, read_csv, read_jsonl
 
 NA_CRITERIA = {c.id for c in load_rubric(ROOT / "rubrics" / f"{RD}.yaml").criteria if c.not_applicable_when}
 
 
 def cli(cfg: Config, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "judge.cli", "labels", *args, "-c", str(cfg.path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_judge("labels", *args, "-c", str(cfg.path))
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]], delimiter: str = ",") -> list[int]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from judge.dataset.importers import write_jsonl as write_items
 from judge.external import import_answers
 from judge.store import Store
 from tests.helpers import ROOT, write_config
+from tests.inproc import run_judge
 from tests.test_labels_export import RF, read_csv, score_all
 from tests.test_labels_import import write_csv
 
@@ -28,12 +28,7 @@ MODELS = ("gpt-4-1106-preview", "gpt-3.5-turbo-0125", "hermes-2-pro-llama-3-8b")
 
 
 def _cli(cfg_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "judge.cli", "labels", *args, "-c", str(cfg_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_judge("labels", *args, "-c", str(cfg_path))
 
 
 @pytest.mark.skipif(not ARENA.is_dir(), reason=f"{ARENA} is missing (shared/ beside the checkout)")

@@ -182,7 +182,7 @@ def try_writing(db: str | Path, fn: Callable[[Store], Any]) -> tuple[bool, Any]:
         return False, None
     with _LIVE:
         try:
-            store = Store.open(db)
+            store = Store.open(db, lock_wait=0)  # held: the caller queues instead of waiting
         except StoreError as e:
             if is_lock_error(e.__cause__ or e):
                 return False, None

@@ -61,8 +61,8 @@ def _open_error(path: Path, e: Exception) -> StoreError:
 LOCK_WAIT_SECONDS = 3.0
 
 
-def _connect_waiting(path: Path) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+def _connect_waiting(path: Path, lock_wait: float | None) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if lock_wait is None else lock_wait)
     while True:
         try:
             return duckdb.connect(str(path))
@@ -83,11 +83,13 @@ class Store:
         self._appenders: dict[tuple[str, ...], duckdb.Appender] = {}
 
     @classmethod
-    def open(cls, path: str | Path, *, migrate: bool = True) -> Store:
+    def open(cls, path: str | Path, *, migrate: bool = True, lock_wait: float | None = None) -> Store:
+        """`lock_wait`: seconds to wait for another process's lock (default LOCK_WAIT_SECONDS; 0 for
+        a caller that has somewhere else to put its writes, as the UI's label queue)."""
         path = Path(path)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        con = _connect_waiting(path)
+        con = _connect_waiting(path, lock_wait)
         store = cls(con, path, readonly=False)
         if migrate:
             store.migrate()

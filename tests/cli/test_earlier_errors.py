@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.fakes.server import FakeServer, FaultPlan
 from tests.helpers import make_items, write_config, write_jsonl
+from tests.inproc import run_judge
 
 
 def _judge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "judge.cli", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    return run_judge(*args, cwd=cwd)
 
 
 def test_errors_left_from_an_earlier_run_are_reported(tmp_path: Path) -> None:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from judge.store import Store
+from tests.inproc import run_judge
 
 
 def _judge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "judge.cli", *args], capture_output=True, text=True, cwd=cwd, check=False
-    )
+    return run_judge(*args, cwd=cwd)
 
 
 @pytest.fixture

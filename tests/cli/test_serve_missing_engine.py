@@ -14,6 +14,7 @@ from judge.errors import EngineMissingError
 from judge.serve import ServeCommand, engines
 from judge.serve.embedded import free_port
 from tests.helpers import write_config
+from tests.inproc import run_judge
 
 JUDGE = [sys.executable, "-m", "judge.cli"]
 MISSING = "/nonexistent/vllm-venv/bin/python"
@@ -36,7 +37,7 @@ def _project(tmp_path: Path) -> None:
 
 def _serve(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full = {**os.environ, "JUDGE_HOME": str(tmp_path / "home"), "JUDGE_VLLM_PYTHON": MISSING, **env}
-    return subprocess.run([*JUDGE, "serve", *args], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=full)
+    return run_judge("serve", *args, cwd=tmp_path, env=full)
 
 
 @pytest.mark.parametrize("args", [["--detach"], []], ids=["detach", "foreground"])

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from judge.store import Store
 from tests.helpers import ROOT
-
-JUDGE = [sys.executable, "-m", "judge.cli"]
+from tests.inproc import run_judge
 
 
 def _judge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*JUDGE, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return run_judge(*args, cwd=cwd)  # in this process: same entry point, no second of imports per call
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from judge import __version__
+from tests.inproc import run_judge
 
 JUDGE = [sys.executable, "-m", "judge.cli"]
 
 
 def _judge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*JUDGE, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return run_judge(*args, cwd=cwd)  # the same entry point in this process (see the twin test at the end)
 
 
 @pytest.mark.parametrize(
@@ -67,3 +69,17 @@ def test_a_group_without_a_command_shows_its_help(tmp_path: Path, args: list[str
 def test_help_still_exits_0(tmp_path: Path) -> None:
     r = _judge("report", "--help", cwd=tmp_path)
     assert r.returncode == 0 and "Usage: judge report" in r.stdout, r.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--bogus"], ["status", "--samples"], ["--version"], ["dataset"], ["report", "--help"]],
+    ids=lambda v: " ".join(v),
+)
+def test_a_real_process_prints_and_exits_as_the_in_process_run(tmp_path: Path, args: list[str]) -> None:
+    """The tests above call the entry point in this process; `python -m judge.cli` gives the same bytes."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    child = subprocess.run([*JUDGE, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    here = run_judge(*args, cwd=tmp_path, env=env)
+    assert (here.returncode, here.stdout, here.stderr) == (child.returncode, child.stdout, child.stderr)
+    assert child.stdout + child.stderr  # something was printed: the comparison is not of two empty runs

@@ -26,6 +26,7 @@ from judge.grade import grade
 from judge.store import Store
 from tests.fakes.server import FakeServer, Reply, schema_reply
 from tests.helpers import ROOT, write_config
+from tests.inproc import run_judge
 
 
 def _write(path: Path, rows: list[object]) -> Path:
@@ -348,7 +349,7 @@ JUDGE = [sys.executable, "-m", "judge.cli"]
 
 
 def _judge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*JUDGE, *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=os.environ)
+    return run_judge(*args, cwd=cwd, env=os.environ)
 
 
 def test_cli_pair_with_writes_pairs_to_a_file_or_stdout(tmp_path: Path) -> None:

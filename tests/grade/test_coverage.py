@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from judge.dataset import load_items
 from judge.grade.plan import item_gaps
 from judge.rubric import load_rubric
 from tests.helpers import ROOT, make_items, write_config, write_jsonl
+from tests.inproc import run_judge
 
 
 def test_seed_items_no_bundled_rubric_grades_are_named_with_the_reason() -> None:
@@ -38,9 +37,7 @@ def test_status_lists_uncovered_prompts(tmp_path: Path) -> None:
         [{"name": "m", "base_url": "http://127.0.0.1:9/v1", "model": "m"}],
         judge={"model": "m", "rubrics": ["rubrics/r.yaml"]},
     )
-    r = subprocess.run(
-        [sys.executable, "-m", "judge.cli", "status", "-c", str(cfg)], capture_output=True, text=True, check=False
-    )
+    r = run_judge("status", "-c", str(cfg))
     assert r.returncode == 0, r.stderr
     assert "not graded: 4 prompts (4 answers) that no configured rubric covers" in r.stderr
     assert "lists no category 'trivia'" in r.stderr

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from judge.report import Report, build_report, render
 from judge.report.model import GateRow
 from judge.store import Store
 from tests.fakes.synth import JUDGE, RD, RF, RF_CRITERIA, synthetic_db
+from tests.inproc import run_judge
 
 
 def _report(path: Path, **kw: object) -> Report:
@@ -173,12 +172,7 @@ def test_report_gate_in_judge_toml(faithful_path: Path, tmp_path: Path) -> None:
     cfg = load_config(toml)
     assert cfg.report.gate.halo_max == 0.02 and cfg.report.gate.min_n == 40
     assert cfg.report.gate.swap_consistency_min == GateConfig().swap_consistency_min
-    r = subprocess.run(
-        [sys.executable, "-m", "judge.cli", "report", "--format", "json", "--n-boot", "100"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    r = run_judge("report", "--format", "json", "--n-boot", "100", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     gate = json.loads(r.stdout)["sections"]["judge_reliability"]["gate"]
     assert {g["threshold"] for g in gate if g["test"] == "halo"} == {0.02}

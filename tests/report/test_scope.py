@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from judge.errors import ConfigError, JudgeError
 from judge.report import Report, build_report
 from judge.store import Store
 from tests.fakes.synth import RD, RETIRED_RD, VERSIONS
+from tests.inproc import run_judge
 
 
 def _open(path: Path, **kw: object) -> Report:
@@ -75,12 +74,15 @@ def test_an_empty_database_has_no_language(tmp_path: Path) -> None:
 
 
 def test_the_cli_exits_2_with_the_message(one_judge_path: Path, tmp_path: Path) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "judge.cli", "report", "--db", str(one_judge_path), "--lang", "de", "--n-boot", "100"],
+    r = run_judge(
+        "report",
+        "--db",
+        str(one_judge_path),
+        "--lang",
+        "de",
+        "--n-boot",
+        "100",
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
         env={**os.environ, "COLUMNS": "200"},
     )
     assert r.returncode == 2, r.stderr

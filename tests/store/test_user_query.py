@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from judge.errors import StoreError
 from judge.store import Store
 from judge.store.readonly import user_query
+from tests.inproc import run_judge
 
 
 @pytest.fixture
@@ -43,11 +42,6 @@ def test_the_database_itself_is_readable(db: Path) -> None:
 
 
 def test_cli_exits_2_and_reads_nothing(db: Path) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "judge.cli", "sql", "SELECT * FROM read_csv('/etc/passwd')", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    r = run_judge("sql", "SELECT * FROM read_csv('/etc/passwd')", "--db", str(db))
     assert r.returncode == 2 and "disabled by configuration" in r.stderr
     assert "root:" not in r.stdout + r.stderr and "Traceback" not in r.stderr
