@@ -21,27 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .rows import COMPARISON_COLS, VERDICT_COLS, _insert_columns
+from .rows import COMPARISON_COLS, PROMPT_COLS, VERDICT_COLS, _insert_columns
 from .store import Store, now
 
 T = TypeVar("T")
 
-PROMPT_COLS = [
-    "prompt_key",
-    "id",
-    "dataset",
-    "pair",
-    "lang",
-    "category",
-    "prompt",
-    "system",
-    "reference",
-    "answer_json",
-    "difficulty",
-    "tags_json",
-    "answer_lang",
-    "constraints_json",
-]
 VERDICT_READ = (
     "criterion, score, expected_score, rationale, coalesce(not_applicable, false), error, rubric,"
     " rubric_version, judge, generation_id, attempts, source"

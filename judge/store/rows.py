@@ -12,6 +12,22 @@ if TYPE_CHECKING:
     from .store import Store
 
 
+PROMPT_COLS = [
+    "prompt_key",
+    "id",
+    "dataset",
+    "pair",
+    "lang",
+    "category",
+    "prompt",
+    "system",
+    "reference",
+    "answer_json",
+    "difficulty",
+    "tags_json",
+    "answer_lang",
+    "constraints_json",
+]
 VERDICT_COLS = [
     "verdict_id",
     "criterion",

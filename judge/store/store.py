@@ -26,6 +26,7 @@ from judge.store.migrations import MIGRATIONS
 from .progress import read_progress
 from .rows import (
     COMPARISON_COLS,
+    PROMPT_COLS,
     VERDICT_COLS,
     _append_rows,
     _insert_columns,
@@ -273,22 +274,7 @@ class Store:
                     )
 
     def upsert_prompts(self, rows: list[dict[str, Any]]) -> None:
-        cols = [
-            "prompt_key",
-            "id",
-            "dataset",
-            "pair",
-            "lang",
-            "category",
-            "prompt",
-            "system",
-            "reference",
-            "answer_json",
-            "difficulty",
-            "tags_json",
-            "answer_lang",
-            "constraints_json",
-        ]
+        cols = PROMPT_COLS
         if not rows:
             return
         with self.transaction():
