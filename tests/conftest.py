@@ -40,6 +40,7 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
             opt.dist = "loadgroup"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group markers into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     live, slow = config.getoption("--live"), config.getoption("--slow")
     skip_live = pytest.mark.skip(reason="starts a real model server: run with --live (make test does)")
@@ -56,12 +57,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _worker_group(item: pytest.Item, engines: list[str]) -> str:
     """Which tests share a pytest-xdist worker under `-n 2 --dist loadgroup` (make test, make test-fast).
 
-    The tests of one engine share a worker, so its session-scoped server starts once; the rest go by
-    module, so a module-scoped fixture (a synthetic database, a graded project) is built once, and
-    tests/report goes whole, for the session-scoped databases of tests/report/conftest.py.
+    Every test that starts a real server (llama.cpp or vLLM) goes to one worker, one after another:
+    each engine runs two threads, and two engines side by side on two cores slow each other's
+    decoding more than tenfold (measured: a llama.cpp demo at 0.6 tok/s per slot beside another
+    server, against ~20 alone). The rest go by module, so a module-scoped fixture (a synthetic
+    database, a graded project) is built once, and tests/report goes whole, for the session-scoped
+    databases of tests/report/conftest.py.
     """
     if engines:
-        return engines[0]
+        return "live"
     module = item.nodeid.split("::")[0]
     return "tests/report" if module.startswith("tests/report/") else module
 
