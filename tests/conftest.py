@@ -36,11 +36,8 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         and (os.cpu_count() or 1) >= 2
     ):
         opt.numprocesses = 2
-        if opt.dist == "no":
-            opt.dist = "loadgroup"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group markers into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     live, slow = config.getoption("--live"), config.getoption("--slow")
     skip_live = pytest.mark.skip(reason="starts a real model server: run with --live (make test does)")
@@ -51,23 +48,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_live)
         elif not slow and "slow" in item.keywords and not engines:
             item.add_marker(skip_slow)
-        item.add_marker(pytest.mark.xdist_group(_worker_group(item, engines)))
-
-
-def _worker_group(item: pytest.Item, engines: list[str]) -> str:
-    """Which tests share a pytest-xdist worker under `-n 2 --dist loadgroup` (make test, make test-fast).
-
-    Every test that starts a real server (llama.cpp or vLLM) goes to one worker, one after another:
-    each engine runs two threads, and two engines side by side on two cores slow each other's
-    decoding more than tenfold (measured: a llama.cpp demo at 0.6 tok/s per slot beside another
-    server, against ~20 alone). The rest go by module, so a module-scoped fixture (a synthetic
-    database, a graded project) is built once, and tests/report goes whole, for the session-scoped
-    databases of tests/report/conftest.py.
-    """
-    if engines:
-        return "live"
-    module = item.nodeid.split("::")[0]
-    return "tests/report" if module.startswith("tests/report/") else module
 
 
 @pytest.hookimpl(hookwrapper=True)
