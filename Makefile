@@ -47,12 +47,13 @@ lint: dev
 # needs only .venv, uses the CPU. The tests that need no server run on two pytest workers; those that
 # start a real llama.cpp or vLLM server (--live) run after them, one at a time: each engine runs two
 # threads, and two engines (or an engine beside a busy worker) on two cores slowed decoding more
-# than tenfold (a llama.cpp demo at 0.6 tok/s per slot, against ~20 alone).
+# than tenfold (a llama.cpp demo at 0.6 tok/s per slot, against ~20 alone). Tests marked `serial`
+# (signals, kills, deadlines: they race real time) run alone too.
 # A run that collects no test fails (pytest's exit code 5 is not success).
 test:
 	@$(MAKE) --no-print-directory -j3 --output-sync=target dev vllm-env browser lint
-	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --slow -n 2 -m "not llamacpp and not vllm"
-	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --live --slow -n 0 -m "llamacpp or vllm"
+	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --slow -n 2 -m "not llamacpp and not vllm and not serial"
+	CI=$${CI:-} $(BIN)/python -m pytest -q -ra --live --slow -n 0 -m "llamacpp or vllm or serial"
 
 # The offline part alone: no server started, nothing installed (plain pytest does the same, on one worker).
 test-fast: dev

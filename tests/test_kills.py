@@ -30,7 +30,7 @@ from tests.fakes.server import FakeServer, FaultPlan
 from tests.helpers import ROOT, make_items, write_config, write_jsonl
 
 # Slow (SIGKILL at three points, each run to the end and resumed): runs in `make test` and with `pytest --slow`, not in plain pytest.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 N_TASKS = 6  # 12 items x 2 models = 24 answers, graded with reasoning_depth: 24 verdicts + 2 x 12 comparisons
 N_GEN = 4 * N_TASKS

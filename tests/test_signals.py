@@ -27,7 +27,7 @@ from tests.fakes.server import FakeServer, FaultPlan, Reply, echo_reply, schema_
 from tests.helpers import ROOT, make_items, write_config, write_jsonl
 
 # Slow (subprocess runs stopped by signals and resumed): runs in `make test` and with `pytest --slow`, not in plain pytest.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 N_TASKS = 10  # 20 items
 CLI = [sys.executable, "-m", "judge.cli"]

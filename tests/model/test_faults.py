@@ -31,6 +31,9 @@ from tests.fakes.server import (
 )
 from tests.helpers import ROOT, make_items, write_config, write_jsonl
 
+# Timing-sensitive (deadlines, trickling servers): runs alone in `make test` (Makefile).
+pytestmark = pytest.mark.serial
+
 N_TASKS = 10  # 20 items (10 ru, 10 en)
 GEN_KINDS = ("500", "429", "timeout", "drop", "slow")
 JUDGE_KINDS = (*GEN_KINDS, "invalid_json", "truncated_json")

@@ -17,6 +17,9 @@ from judge.store import Store
 from tests.fakes.server import FakeServer, FaultPlan
 from tests.helpers import ROOT, make_items, write_config, write_jsonl
 
+# Timing-sensitive (deadlines, trickling servers): runs alone in `make test` (Makefile).
+pytestmark = pytest.mark.serial
+
 
 def _free_port() -> int:
     with socket.socket() as s:
