@@ -20,18 +20,16 @@ policy.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import openai
 
 from judge.errors import EndpointError
-from judge.model import BadResponse, CallFailed, DeadlineExceeded, Endpoint, describe_error, retry_policy
-from judge.model.client import CALL_ERRORS, UNREACHABLE_ERRORS, UNREACHABLE_STATUS
+from judge.model import BadResponse, CallFailed, Endpoint, retry_policy
+from judge.model.client import CALL_ERRORS
 
 Mode = Literal["prompt_logprobs", "echo"]
 MODES: tuple[Mode, ...] = ("prompt_logprobs", "echo")
@@ -95,27 +93,11 @@ def request_body(model: str, text: str, k: int, mode: Mode) -> dict[str, Any]:
 
 
 async def _attempt(endpoint: Endpoint, body: dict[str, Any]) -> tuple[dict[str, Any], float]:
-    """One guarded attempt on a replica (breaker, slot, deadline), as `Replica.send` does for chat."""
+    """One guarded attempt on a replica (breaker, slot, deadline), through `Replica.guarded` as chat."""
     async with endpoint.slot() as rep:
-        deadline = endpoint.cfg.timeout
-        t0 = time.perf_counter()
-        try:
-            async with asyncio.timeout(deadline):
-                raw = await rep.client.completions.with_raw_response.create(**body)
-        except TimeoutError as e:
-            rep.breaker.failure("deadline exceeded")
-            raise DeadlineExceeded(f"timeout: no complete response within the {deadline:g} s deadline") from e
-        except UNREACHABLE_ERRORS as e:
-            rep.breaker.failure(describe_error(e))
-            raise
-        except openai.APIStatusError as e:
-            if e.status_code in UNREACHABLE_STATUS:
-                rep.breaker.failure(f"HTTP {e.status_code}")
-            else:
-                rep.breaker.success()
-            raise
-        rep.breaker.success()
-        latency = (time.perf_counter() - t0) * 1000
+        raw, latency = await rep.guarded(
+            lambda: rep.client.completions.with_raw_response.create(**body), endpoint.cfg.timeout
+        )
         return _json(raw.http_response.content), latency
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import openai
 from openai import AsyncOpenAI
@@ -59,6 +59,9 @@ class Guards:
 GUARDS = Guards()
 
 
+T = TypeVar("T")
+
+
 class Replica:
     """One base_url: its client, concurrency limit and circuit breaker."""
 
@@ -69,10 +72,20 @@ class Replica:
 
     async def send(self, request: dict[str, Any], deadline: float) -> Completion:
         """One attempt: the request under a total deadline, the body validated (no retry here)."""
+        raw, latency = await self.guarded(
+            lambda: self.client.chat.completions.with_raw_response.create(**request), deadline
+        )
+        resp = raw.http_response
+        return parse_completion(resp.content, resp.headers.get("content-type"), latency)
+
+    async def guarded(self, call: Callable[[], Awaitable[T]], deadline: float) -> tuple[T, float]:
+        """One call of any endpoint of this replica under a total deadline, its outcome told to the
+        breaker: (the SDK's raw response, latency in ms). Chat (`send`) and prompt log-probabilities
+        (judge.fidelity) share it."""
         t0 = time.perf_counter()
         try:
             async with asyncio.timeout(deadline):
-                raw = await self.client.chat.completions.with_raw_response.create(**request)
+                raw = await call()
         except TimeoutError as e:
             self.breaker.failure("deadline exceeded")
             raise DeadlineExceeded(
@@ -91,9 +104,7 @@ class Replica:
             self.breaker.success()  # it answered, badly: the server is there
             raise
         self.breaker.success()
-        latency = (time.perf_counter() - t0) * 1000
-        resp = raw.http_response
-        return parse_completion(resp.content, resp.headers.get("content-type"), latency)
+        return raw, (time.perf_counter() - t0) * 1000
 
 
 class Endpoint:
