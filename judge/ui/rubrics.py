@@ -32,6 +32,17 @@ async def draft_of(request: Request, r: re_.RubricFile) -> tuple[str, dict[str, 
     return re_.apply_fields(re_.read(r), form), form
 
 
+async def valid_draft(request: Request, name: str) -> tuple[Rubric, dict[str, str]]:
+    """The named rubric's draft from the form, checked (RubricError with the check's messages
+    otherwise), and the form: what the prompt preview and Try both grade with."""
+    f = re_.find(ui_of(request).cfg, name)
+    text, form = await draft_of(request, f)
+    rubric, problems = re_.check(text, f)
+    if rubric is None:
+        raise RubricError(problems)
+    return rubric, form
+
+
 @router.get("/rubrics", response_class=HTMLResponse)
 async def rubric_list(request: Request) -> Any:
     ui = ui_of(request)
@@ -135,11 +146,7 @@ async def rubric_prompt(request: Request, name: str) -> Any:
     from judge.prompts import render_single
 
     ui = ui_of(request)
-    f = re_.find(ui.cfg, name)
-    text, form = await draft_of(request, f)
-    rubric, problems = re_.check(text, f)
-    if rubric is None:
-        raise RubricError(problems)
+    rubric, form = await valid_draft(request, name)
     gid = form.get("generation_id", "")
     with ui.read() as rd:
         a = stored(rd.store, [gid])[0]

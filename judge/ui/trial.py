@@ -14,13 +14,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from judge.errors import ConfigError, InputError, RubricError
+from judge.errors import ConfigError, InputError
 from judge.rubric import Rubric, applies
 from judge.store.ui import answer_ids, scores_of
 
-from . import rubric_edit as re_
 from .app import page, ui_of
-from .rubrics import draft_of, stored
+from .rubrics import stored, valid_draft
 
 router = APIRouter()
 MAX_TRY = 20
@@ -64,11 +63,7 @@ async def grade_draft(cfg: Any, rubric: Rubric, answers: list[Any]) -> list[list
 @router.post("/rubrics/{name}/try", response_class=HTMLResponse)
 async def rubric_try(request: Request, name: str) -> Any:
     ui = ui_of(request)
-    f = re_.find(ui.cfg, name)
-    text, form = await draft_of(request, f)
-    rubric, problems = re_.check(text, f)
-    if rubric is None:
-        raise RubricError(problems)
+    rubric, form = await valid_draft(request, name)
     try:
         n = max(1, min(MAX_TRY, int(form.get("n") or 3)))
     except ValueError as e:
