@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -65,6 +66,34 @@ DatasetOpt = Annotated[
 ]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")]
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+
+
+def reflow_help(typer_app: typer.Typer) -> None:
+    """Give every command its docstring as help with the source's line wrapping taken out.
+
+    Why: Typer's rich help keeps every newline after the first paragraph, so a docstring wrapped
+    at 100 columns printed as ragged half-lines in an 80-column terminal. Paragraphs stay apart,
+    and each `Example:` line stays a line of its own.
+    """
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _reflow(inspect.getdoc(info.callback) or "")
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            reflow_help(group.typer_instance)
+
+
+def _reflow(doc: str) -> str:
+    paragraphs = []
+    for para in doc.split("\n\n"):
+        lines: list[str] = []
+        for line in para.splitlines():
+            if lines and not line.startswith("Example:"):
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line.strip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
 
 
 def split_names(s: str | None) -> list[str] | None:

@@ -17,7 +17,9 @@ from judge.interrupts import Interruption, interrupt_on_signals
 from . import run, probe, fidelity, servers, reports, plan, project, rubrics, datasets, labels, merge, ui, api  # noqa: F401  (they register the commands)
 
 # isort: on
-from .app import app, err
+from .app import app, err, reflow_help
+
+reflow_help(app)  # once every command is registered (the imports above)
 
 
 def _render_error(e: JudgeError) -> None:

@@ -27,6 +27,11 @@ def test_command_is_documented(name: str, cmd: object) -> None:
     assert f"judge {name}" in README, f"`judge {name}` is not in README.md"
     help_text = getattr(cmd, "help", "") or ""
     assert "Example: judge " in help_text, f"`judge {name}` --help has no example"
+    # The docstring's wrapping is gone (Typer would print it as ragged half-lines); only
+    # paragraphs and the example lines start a new line.
+    for para in help_text.split("\n\n"):
+        for line in para.splitlines()[1:]:
+            assert line.startswith("Example:"), f"`judge {name}` --help breaks a sentence before {line[:40]!r}"
 
 
 def test_readme_opens_with_the_two_commands() -> None:
