@@ -117,15 +117,10 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="judge-api-load-"))
     procs: list[subprocess.Popen[str]] = []
     try:
-        fake = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes.server", "--port", "0", "--latency-ms", "0"],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        from tests.fakes.server import spawn
+
+        fake, judge_url = spawn("--latency-ms", "0")
         procs.append(fake)
-        judge_url = (fake.stdout.readline() if fake.stdout else "").strip()
         shutil.copytree(ROOT / "rubrics", tmp / "rubrics")
         (tmp / "judge.toml").write_text(
             f'db = "judge.duckdb"\n\n[[models]]\nname = "judge"\nbase_url = "{judge_url}"\nmodel = "judge-model"\n'

@@ -283,19 +283,12 @@ def _in_process_trial(side: str, url: str, n: int, args: argparse.Namespace) -> 
 
 
 def _start_server() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.server", "--port", "0", "--latency-ms", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    if not url.startswith("http"):
-        proc.kill()
-        raise SystemExit(f"the fake server did not start: {proc.stderr.read() if proc.stderr else ''}")
-    return proc, url
+    from tests.fakes.server import spawn
+
+    try:
+        return spawn("--latency-ms", "0")
+    except RuntimeError as e:
+        raise SystemExit(str(e)) from None
 
 
 def _stop_server(proc: subprocess.Popen[str]) -> dict:

@@ -114,6 +114,11 @@ def ui_of(request: Request) -> Ui:
     return ui
 
 
+async def form_of(request: Request) -> dict[str, str]:
+    """A POST's form fields as text (no page here takes a file upload)."""
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
 def page(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> Any:
     """Render a template with what every page shows (CSRF token, queued labels)."""
     ui = ui_of(request)

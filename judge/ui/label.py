@@ -18,7 +18,7 @@ from judge.labels.importer import MAX_ANNOTATOR
 from judge.store.labels import rubric_names
 
 from . import labeling as lb
-from .app import Ui, page, ui_of
+from .app import Ui, form_of, page, ui_of
 
 router = APIRouter()
 ANNOTATOR_COOKIE = "judge_ui_annotator"
@@ -33,6 +33,12 @@ def _annotator(value: str | None) -> str:
     if not name or len(name) > MAX_ANNOTATOR:
         raise InputError([f"annotator: give your name (at most {MAX_ANNOTATOR} characters)"])
     return name
+
+
+async def _label_form(request: Request) -> tuple[dict[str, str], str, str | None]:
+    """(the form, its annotator, the rubric filter the page was showing)."""
+    form = await form_of(request)
+    return form, _annotator(form.get("annotator")), form.get("rubric_filter") or None
 
 
 def _key(form: dict[str, str]) -> lb.Key:
@@ -83,9 +89,7 @@ async def label_page(request: Request) -> Any:
 @router.post("/label", response_class=HTMLResponse)
 async def label_submit(request: Request) -> Any:
     ui = ui_of(request)
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    annotator = _annotator(form.get("annotator"))
-    rubric = form.get("rubric_filter") or None
+    form, annotator, rubric = await _label_form(request)
     key = _key(form)
     action = form.get("action", "")
     note = ""
@@ -111,9 +115,7 @@ async def label_submit(request: Request) -> Any:
 @router.post("/label/undo", response_class=HTMLResponse)
 async def label_undo(request: Request) -> Any:
     ui = ui_of(request)
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    annotator = _annotator(form.get("annotator"))
-    rubric = form.get("rubric_filter") or None
+    _, annotator, rubric = await _label_form(request)
     history = _HISTORY.get(annotator) or []
     note = "nothing to undo"
     key: lb.Key | None = None

@@ -14,7 +14,7 @@ from judge.rubric import Rubric
 from judge.store.ui import answer_ids, rubric_versions
 
 from . import rubric_edit as re_
-from .app import page, ui_of
+from .app import form_of, page, ui_of
 
 router = APIRouter()
 
@@ -26,7 +26,7 @@ def text_hash(text: str) -> str:
 async def draft_of(request: Request, r: re_.RubricFile) -> tuple[str, dict[str, str]]:
     """(the draft's YAML, the form): the raw YAML when the form sends it, else the file with the
     form's texts applied."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = await form_of(request)
     if "yaml" in form:
         return form["yaml"].replace("\r\n", "\n"), form
     return re_.apply_fields(re_.read(r), form), form

@@ -31,12 +31,14 @@ import math
 import random
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from tests.fakes import hostile
@@ -1327,6 +1329,24 @@ def main(argv: list[str] | None = None) -> int:
         summary = {"counts": dict(srv.counts), "server_cpu_s": round(time.process_time(), 3)}
         print(json.dumps(summary), file=sys.stderr, flush=True)
     return 0
+
+
+def spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """`python -m tests.fakes.server --port 0 ARGS` in a process of its own, returned with its base
+    URL once it listens. Benches use it to keep the fake's CPU out of the process they measure; its
+    counts come as a JSON line on stderr when it is terminated."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.server", "--port", "0", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = proc.stdout.readline().strip() if proc.stdout else ""
+    if not url.startswith("http"):
+        proc.kill()
+        raise RuntimeError(f"the fake server did not start: {proc.stderr.read() if proc.stderr else ''}")
+    return proc, url
 
 
 if __name__ == "__main__":
